@@ -1,0 +1,3 @@
+from marginctl.cli import main
+
+main()

@@ -1,0 +1,348 @@
+"""Commands. Each parses its arguments, calls one service through `_run`, and renders the result."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from marginctl.cli import output
+
+app = typer.Typer(
+    name="marginctl",
+    help="A margin wallet in the terminal, following Binance Margin's rules, on an exact double-entry ledger.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+price_app = typer.Typer(help="Record and show market prices.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(price_app, name="price")
+accounts_app = typer.Typer(
+    help="List the wallet's accounts, or create one.", invoke_without_command=True, rich_markup_mode=None
+)
+app.add_typer(accounts_app, name="accounts")
+
+
+@dataclass
+class GlobalOptions:
+    db: str | None
+    config: str | None
+    account: str | None
+    now: str | None
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to the confirmation.")]
+ClientId = Annotated[
+    str | None,
+    typer.Option("--client-id", help="Idempotency key: a retry with the same id changes nothing."),
+]
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="MARGINCTL_DB", help="Wallet: a SQLite file path or a SQLAlchemy URL."),
+    ] = None,
+    config: Annotated[str | None, typer.Option("--config", envvar="MARGINCTL_CONFIG", help="TOML config file.")] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", envvar="MARGINCTL_ACCOUNT", help="Account (profile); default main.")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", envvar="MARGINCTL_NOW", help="The clock, ISO 8601 UTC (simulation).")
+    ] = None,
+) -> None:
+    ctx.obj = GlobalOptions(db=db, config=config, account=account, now=now)
+
+
+def _run(
+    ctx: typer.Context,
+    as_json: bool,
+    action: Callable[[Any], Any],
+    render: Callable[[Any], None] | None = None,
+    exit_code: Callable[[Any], int] | None = None,
+) -> None:
+    """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code."""
+    from marginctl.domain.errors import MarginctlError
+
+    options: GlobalOptions = ctx.obj
+    try:
+        from marginctl.domain.times import parse_time
+        from marginctl.services.context import open_context
+
+        context = open_context(
+            options.db, options.config, options.account, parse_time(options.now) if options.now else None
+        )
+        try:
+            result = action(context)
+        finally:
+            context.database.close()
+    except MarginctlError as error:
+        output.report_error(error.code, error.message, as_json)
+        raise typer.Exit(output.exit_code_for(error)) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as error:
+        raise typer.Exit(output.report_internal_error(error, as_json)) from None
+    if as_json or render is None:
+        output.print_json(result)
+    else:
+        render(result)
+    if exit_code is not None:
+        code = exit_code(result)
+        if code:
+            raise typer.Exit(code)
+
+
+def _confirm(question: str, expected: str | None = None) -> bool:
+    """Ask on a terminal; with no terminal, refuse (never assume yes)."""
+    from marginctl.domain.errors import ConfirmationRequired
+
+    if not sys.stdin.isatty():
+        raise ConfirmationRequired(f"{question} needs confirmation: run it on a terminal or pass --yes")
+    if expected is None:
+        return typer.confirm(question, default=False)
+    answer = typer.prompt(f"{question}\nType '{expected}' to accept", default="", show_default=False)
+    return bool(answer.strip().lower() == expected.lower())
+
+
+@app.command()
+def deposit(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="Asset code, e.g. USDT.")],
+    amount: Annotated[str, typer.Argument(help="Plain decimal amount, e.g. 1000.25.")],
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Credit the spot wallet from outside (simulated funding)."""
+    from marginctl.services import funds
+
+    _run(ctx, as_json, lambda context: funds.deposit(context, asset, amount, client_id), _render_move)
+
+
+@app.command()
+def withdraw(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="Asset code.")],
+    amount: Annotated[str, typer.Argument(help="Plain decimal amount.")],
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Debit the spot wallet to outside."""
+    from marginctl.services import funds
+
+    _run(ctx, as_json, lambda context: funds.withdraw(context, asset, amount, client_id), _render_move)
+
+
+@app.command()
+def transfer(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="Asset code.")],
+    amount: Annotated[str, typer.Argument(help="Plain decimal amount, or max.")],
+    source: Annotated[str, typer.Option("--from", help="spot, cross or a pair (its isolated wallet).")] = "spot",
+    target: Annotated[str, typer.Option("--to", help="spot, cross or a pair (its isolated wallet).")] = "cross",
+    yes: YesFlag = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Move funds between wallets (default spot → cross)."""
+    from marginctl.services import funds
+
+    def action(context: Any) -> Any:
+        accepted = yes
+        if not yes and funds.agreement_needed(context, target):
+            accepted = _confirm(
+                "Margin trading is risky: borrowed funds can be liquidated and you can lose all you transfer.",
+                expected="I understand",
+            )
+        return funds.transfer(context, asset, amount, source, target, accepted, client_id)
+
+    _run(ctx, as_json, action, _render_move)
+
+
+@price_app.command("set")
+def price_set(
+    ctx: typer.Context,
+    pair: Annotated[str, typer.Argument(help="Pair, e.g. BTC/USDT (or BTCUSDT).")],
+    price: Annotated[str, typer.Argument(help="Last price, on the pair's tick.")],
+    at: Annotated[str | None, typer.Option("--at", help="Time of the price (ISO 8601); default now.")] = None,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a market price."""
+    from marginctl.services import prices
+
+    def render(result: Any) -> None:
+        typer.echo(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
+
+    _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render)
+
+
+@price_app.command("show")
+def price_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Last price of every pair, with its time and source."""
+    from marginctl.services import prices
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.prices_table(result)
+
+    _run(ctx, as_json, prices.show_prices, render)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    isolated: Annotated[str | None, typer.Option("--isolated", help="Show this pair's isolated wallet.")] = None,
+    all_wallets: Annotated[bool, typer.Option("--all", help="Every wallet holding anything.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 4 at or below the margin-call level.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Balances, margin level, warnings, max borrowable, liquidation prices."""
+    from marginctl.services import status as status_service
+
+    if isolated and all_wallets:
+        output.report_error("invalid_input", "--isolated and --all cannot be combined", as_json)
+        raise typer.Exit(output.EXIT_USAGE)
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.status_view(result)
+
+    def exit_code(result: Any) -> int:
+        documents = result if isinstance(result, list) else [result]
+        in_danger = {"MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION"}
+        return (
+            output.EXIT_MARGIN_CALL
+            if check and any(document.get("marginLevelStatus") in in_danger for document in documents)
+            else 0
+        )
+
+    _run(ctx, as_json, lambda context: status_service.status(context, isolated, all_wallets), render, exit_code)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many entries.")] = 20,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only entries of this kind.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only entries at or after this time.")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per balance change.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The journal, newest first."""
+    from marginctl.services import history as history_service
+
+    if as_csv and as_json:
+        output.report_error("invalid_input", "--csv and --json cannot be combined", as_json)
+        raise typer.Exit(output.EXIT_USAGE)
+
+    def render(result: Any) -> None:
+        if as_csv:
+            import csv
+
+            writer = csv.DictWriter(sys.stdout, fieldnames=history_service.CSV_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(history_service.history_csv_rows(result))
+            return
+        from marginctl.cli import render as views
+
+        views.history_table(result)
+
+    _run(ctx, as_json, lambda context: history_service.history(context, limit, kind, since), render)
+
+
+@app.command()
+def audit(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Verify every ledger invariant; exit 5 on any violation."""
+    from marginctl.services import audit as audit_service
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.audit_view(result)
+
+    _run(
+        ctx,
+        as_json,
+        audit_service.audit,
+        render,
+        lambda result: 0 if result["ok"] else output.EXIT_AUDIT_FAILED,
+    )
+
+
+@accounts_app.callback()
+def accounts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List the accounts (profiles) of the wallet."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from marginctl.services import accounts as accounts_service
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.accounts_table(result)
+
+    _run(ctx.find_root(), as_json, accounts_service.list_accounts, render)
+
+
+@accounts_app.command("create")
+def accounts_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="1-32 of a-z, 0-9, _ and -.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an account (profile) in the wallet."""
+    from marginctl.services import accounts as accounts_service
+
+    _run(
+        ctx.find_root(),
+        as_json,
+        lambda context: accounts_service.create_account(context, name),
+        lambda result: typer.echo(f"Created account {result['name']}."),
+    )
+
+
+def _render_move(result: dict[str, Any]) -> None:
+    kind = result["kind"]
+    if kind == "transfer":
+        line = f"Transferred {result['amount']} {result['asset']} from {result['from']} to {result['to']}"
+    elif kind == "deposit":
+        line = f"Deposited {result['amount']} {result['asset']} into spot (free {result['free']})"
+    else:
+        line = f"Withdrew {result['amount']} {result['asset']} from spot (free {result['free']})"
+    typer.echo(f"{line}. tranId {result['tranId']}")
+
+
+def main() -> None:
+    """Entry point: usage errors become one `error:` line and exit 2, like every other error."""
+    from typer._click import exceptions as click_exceptions
+
+    as_json = "--json" in sys.argv[1:]
+    try:
+        # Without standalone mode Click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False, prog_name="marginctl")
+    except click_exceptions.NoArgsIsHelpError as error:
+        typer.echo(error.ctx.get_help() if error.ctx else "", err=False)
+        sys.exit(output.EXIT_OK)
+    except click_exceptions.UsageError as error:
+        output.report_error("usage", error.format_message(), as_json)
+        sys.exit(output.EXIT_USAGE)
+    except click_exceptions.Exit as stop:
+        sys.exit(stop.exit_code)
+    except click_exceptions.Abort:
+        output.report_error("aborted", "aborted", as_json)
+        sys.exit(output.EXIT_REFUSED)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:
+        sys.exit(output.report_internal_error(error, as_json))
+    sys.exit(code if isinstance(code, int) else output.EXIT_OK)

@@ -1,0 +1,54 @@
+"""Where results and errors go: JSON on stdout for scripts, one `error:` line on stderr, stable exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+from marginctl.domain.errors import InvalidInput, MarginctlError, Refused
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+EXIT_MARGIN_CALL = 4
+EXIT_AUDIT_FAILED = 5
+
+#: The one table from error families to exit codes (CLI.md).
+EXIT_CODES: tuple[tuple[type[MarginctlError], int], ...] = ((InvalidInput, EXIT_USAGE), (Refused, EXIT_REFUSED))
+
+
+def exit_code_for(error: MarginctlError) -> int:
+    for family, code in EXIT_CODES:
+        if isinstance(error, family):
+            return code
+    return EXIT_INTERNAL
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def one_line(text: str) -> str:
+    """Errors are one line, whatever a user typed into a name or memo."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text.replace("\n", " "))
+    return cleaned if len(cleaned) <= 400 else cleaned[:400] + "…"
+
+
+def report_error(code: str, message: str, as_json: bool) -> None:
+    if as_json:
+        sys.stderr.write(json.dumps({"error": {"code": code, "message": one_line(message)}}) + "\n")
+    else:
+        sys.stderr.write(f"error: {one_line(message)}\n")
+
+
+def report_internal_error(error: BaseException, as_json: bool) -> int:
+    """A bug: a short message, the traceback only with MARGINCTL_DEBUG=1."""
+    if os.environ.get("MARGINCTL_DEBUG") == "1":
+        traceback.print_exception(error)
+    message = f"internal error ({type(error).__name__}: {error}); run with MARGINCTL_DEBUG=1 for details"
+    report_error("internal_error", message, as_json)
+    return EXIT_INTERNAL

@@ -1,0 +1,285 @@
+"""The one typed model of config.toml (DESIGN §9), validated with pydantic-settings.
+
+The validated values are plain frozen dataclasses, so the rest of marginctl never imports pydantic.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from marginctl.domain.errors import ConfigError
+from marginctl.domain.margin import MarginRules
+
+#: Binance's defaults per leverage: (margin call, liquidation) — DESIGN §4's table.
+CROSS_LEVELS = {3: (Decimal("1.3"), Decimal("1.1")), 5: (Decimal("1.16"), Decimal("1.1"))}
+ISOLATED_LEVELS = {
+    3: (Decimal("1.3"), Decimal("1.1")),
+    5: (Decimal("1.16"), Decimal("1.08")),
+    10: (Decimal("1.08"), Decimal("1.05")),
+}
+
+_FORBID_EXTRA = {"extra": "forbid"}
+
+
+@dataclass(frozen=True)
+class AssetConfig:
+    __pydantic_config__ = _FORBID_EXTRA
+
+    decimals: int = 8
+    daily_interest_rate: Decimal = Decimal("0.0002")
+    collateral_ratio: Decimal = Decimal(1)
+    borrow_limit: Decimal = Decimal(1000000)
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    __pydantic_config__ = _FORBID_EXTRA
+
+    tick_size: Decimal = Decimal("0.01")
+    step_size: Decimal = Decimal("0.00001")
+    min_notional: Decimal = Decimal(5)
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class FeeConfig:
+    __pydantic_config__ = _FORBID_EXTRA
+
+    maker: Decimal = Decimal("0.001")
+    taker: Decimal = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class CrossSection:
+    __pydantic_config__ = _FORBID_EXTRA
+
+    leverage: Literal[3, 5] = 3
+    transfer_out_level: Decimal = Decimal(2)
+    margin_call_level: Decimal | None = None
+    liquidation_level: Decimal | None = None
+    pre_liquidation_margin: Decimal = Decimal("0.05")
+    liquidation_fee_rate: Decimal = Decimal("0.02")
+
+
+@dataclass(frozen=True)
+class IsolatedSection:
+    __pydantic_config__ = _FORBID_EXTRA
+
+    leverage: Literal[3, 5, 10] = 3
+    transfer_out_level: Decimal = Decimal(2)
+    margin_call_level: Decimal | None = None
+    liquidation_level: Decimal | None = None
+    pre_liquidation_margin: Decimal = Decimal("0.05")
+    liquidation_fee_rate: Decimal = Decimal("0.02")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything configurable, validated; `rules_for(wallet)` gives a margin wallet's thresholds."""
+
+    valuation_asset: str
+    cross: MarginRules
+    isolated: dict[str, MarginRules]
+    fees: FeeConfig
+    assets: dict[str, AssetConfig]
+    pairs: dict[str, PairConfig]
+    lending_pool: dict[str, Decimal]
+    insurance_fund: dict[str, Decimal]
+    source: str = field(default="built-in defaults")
+
+    def rules_for(self, wallet: str) -> MarginRules:
+        return self.cross if wallet == "cross" else self.isolated[wallet]
+
+    def mode_of(self, wallet: str) -> str:
+        """`cross-3x`, `isolated-10x`, … as `status --json` shows it."""
+        kind = "cross" if wallet == "cross" else "isolated"
+        return f"{kind}-{self.rules_for(wallet).leverage}x"
+
+    def places(self, asset: str) -> int:
+        return self.assets[asset].decimals
+
+
+def default_config_path() -> Path | None:
+    """The user config dir's config.toml, if the user made one."""
+    from platformdirs import user_config_path
+
+    candidate = user_config_path("marginctl") / "config.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read `path` (or the user's config.toml, or nothing) merged over the shipped defaults."""
+    from marginctl.resources import resource_path
+
+    defaults = _read_toml(resource_path("config.example.toml"))
+    chosen = Path(path) if path is not None else default_config_path()
+    raw = _merge(defaults, _read_toml(chosen)) if chosen is not None else defaults
+    return _validate(raw, source=str(chosen) if chosen is not None else "built-in defaults")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    try:
+        # Money stays exact: TOML floats become Decimals, never binary floats.
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+
+
+# How deep a user's table is merged into the defaults: assets and pairs key by key, the others whole.
+_MERGE_DEPTH = {"assets": 2, "pairs": 2, "lending_pool": 1, "insurance_fund": 1, "isolated": 1}
+
+
+def _merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = {key: value for key, value in defaults.items() if key not in ("margin", "fees")}
+    for key, value in overrides.items():
+        depth = _MERGE_DEPTH.get(key, 0)
+        if depth and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            table = dict(merged[key])
+            for name, entry in value.items():
+                if depth == 2 and isinstance(entry, dict) and isinstance(table.get(name), dict):
+                    table[name] = {**table[name], **entry}
+                else:
+                    table[name] = entry
+            merged[key] = table
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validate(raw: dict[str, Any], source: str) -> Config:
+    from pydantic import ValidationError
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class Settings(BaseSettings):
+        """config.toml; the settings come only from the file (environment variables name files)."""
+
+        model_config = SettingsConfigDict(extra="forbid")
+
+        valuation_asset: str = "USDT"
+        margin: CrossSection = CrossSection()
+        fees: FeeConfig = FeeConfig()
+        assets: dict[str, AssetConfig] = {}
+        pairs: dict[str, PairConfig] = {}
+        isolated: dict[str, IsolatedSection] = {}
+        lending_pool: dict[str, Decimal] = {}
+        insurance_fund: dict[str, Decimal] = {}
+
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, **other_sources):  # type: ignore[no-untyped-def, override]
+            return (init_settings,)
+
+    try:
+        settings = Settings(**raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            raise ConfigError(f"config {source}: unknown key {key!r}") from None
+        raise ConfigError(f"config {source}: {key}: {first['msg']}") from None
+    except TypeError as error:
+        raise ConfigError(f"config {source}: {error}") from None
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"config {source}: {key}: {message}")
+
+    for code, asset in settings.assets.items():
+        if code != code.upper() or not code.isalnum():
+            raise fail(f"assets.{code}", "asset codes are upper-case letters and digits")
+        if not 0 <= asset.decimals <= 18:
+            raise fail(f"assets.{code}.decimals", "must be between 0 and 18")
+        for name in ("daily_interest_rate", "collateral_ratio", "borrow_limit"):
+            if getattr(asset, name) < 0:
+                raise fail(f"assets.{code}.{name}", "must not be negative")
+        if asset.collateral_ratio > 1:
+            raise fail(f"assets.{code}.collateral_ratio", "must be between 0 and 1")
+    if settings.valuation_asset not in settings.assets:
+        raise fail("valuation_asset", f"{settings.valuation_asset!r} is not a configured asset")
+    for name, pair in settings.pairs.items():
+        parts = name.split("/")
+        if len(parts) != 2:
+            raise fail(f"pairs.{name}", "pair names are BASE/QUOTE, like BTC/USDT")
+        for part in parts:
+            if part not in settings.assets:
+                raise fail(f"pairs.{name}", f"unknown asset {part!r}")
+        for key in ("tick_size", "step_size"):
+            if getattr(pair, key) <= 0:
+                raise fail(f"pairs.{name}.{key}", "must be greater than zero")
+        if pair.price is not None and pair.price <= 0:
+            raise fail(f"pairs.{name}.price", "must be greater than zero")
+    for section, table in (
+        ("lending_pool", settings.lending_pool),
+        ("insurance_fund", settings.insurance_fund),
+    ):
+        for code, amount in table.items():
+            if code not in settings.assets:
+                raise fail(f"{section}.{code}", "unknown asset")
+            if amount < 0:
+                raise fail(f"{section}.{code}", "must not be negative")
+    for name in settings.isolated:
+        if name not in settings.pairs:
+            raise fail(f"isolated.{name}", "not a configured pair")
+    for name in ("maker", "taker"):
+        rate = getattr(settings.fees, name)
+        if not 0 <= rate < 1:
+            raise fail(f"fees.{name}", "must be between 0 and 1")
+
+    cross = _rules(settings.margin, CROSS_LEVELS, "margin", fail)
+    isolated = {
+        pair: _rules(settings.isolated.get(pair, IsolatedSection()), ISOLATED_LEVELS, f"isolated.{pair}", fail)
+        for pair in settings.pairs
+    }
+    return Config(
+        valuation_asset=settings.valuation_asset,
+        cross=cross,
+        isolated=isolated,
+        fees=settings.fees,
+        assets=dict(settings.assets),
+        pairs=dict(settings.pairs),
+        lending_pool=dict(settings.lending_pool),
+        insurance_fund=dict(settings.insurance_fund),
+        source=source,
+    )
+
+
+def _rules(
+    section: CrossSection | IsolatedSection,
+    defaults: dict[int, tuple[Decimal, Decimal]],
+    key: str,
+    fail: Any,
+) -> MarginRules:
+    default_call, default_liquidation = defaults[section.leverage]
+    margin_call_level = section.margin_call_level or default_call
+    liquidation_level = section.liquidation_level or default_liquidation
+    if liquidation_level <= 1:
+        raise fail(f"{key}.liquidation_level", "must be greater than 1")
+    if liquidation_level >= margin_call_level:
+        raise fail(
+            f"{key}.liquidation_level",
+            f"liquidation level {liquidation_level} must be below the margin-call level {margin_call_level}",
+        )
+    if section.transfer_out_level <= margin_call_level:
+        raise fail(f"{key}.transfer_out_level", "must be above the margin-call level")
+    if section.pre_liquidation_margin < 0:
+        raise fail(f"{key}.pre_liquidation_margin", "must not be negative")
+    if not 0 <= section.liquidation_fee_rate < 1:
+        raise fail(f"{key}.liquidation_fee_rate", "must be between 0 and 1")
+    return MarginRules(
+        leverage=section.leverage,
+        transfer_out_level=section.transfer_out_level,
+        margin_call_level=margin_call_level,
+        liquidation_level=liquidation_level,
+        pre_liquidation_margin=section.pre_liquidation_margin,
+        liquidation_fee_rate=section.liquidation_fee_rate,
+    )

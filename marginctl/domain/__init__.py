@@ -1,0 +1,1 @@
+"""Pure rules: Decimal in, Decimal out. No I/O, no clock, no database."""

@@ -1,0 +1,119 @@
+"""Every failure a user can see, each with a stable snake_case code.
+
+The CLI maps the three families to exit codes in one table: invalid input → 2, refused by a rule → 3,
+anything else → 1.
+"""
+
+from __future__ import annotations
+
+
+class MarginctlError(Exception):
+    """Base of every expected failure; `code` is part of the JSON contract."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(MarginctlError):
+    """The request itself is malformed; nothing was changed (exit 2)."""
+
+    code = "invalid_input"
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid_amount"
+
+
+class UnknownAsset(InvalidInput):
+    code = "unknown_asset"
+
+
+class UnknownPair(InvalidInput):
+    code = "unknown_pair"
+
+
+class UnknownWallet(InvalidInput):
+    code = "unknown_wallet"
+
+
+class UnknownAccount(InvalidInput):
+    code = "unknown_account"
+
+
+class InvalidName(InvalidInput):
+    code = "invalid_name"
+
+
+class InvalidTime(InvalidInput):
+    code = "invalid_time"
+
+
+class ClockBackwards(InvalidInput):
+    code = "clock_backwards"
+
+
+class ConfigError(InvalidInput):
+    code = "config_error"
+
+
+class DatabaseError(InvalidInput):
+    """The wallet file or URL cannot be used (missing folder, foreign file, newer schema)."""
+
+    code = "database_error"
+
+
+class Refused(MarginctlError):
+    """A valid request that a rule refuses; nothing was changed (exit 3)."""
+
+    code = "refused"
+
+
+class InsufficientBalance(Refused):
+    code = "insufficient_balance"
+
+
+class ConfirmationRequired(Refused):
+    code = "confirmation_required"
+
+
+class AgreementRequired(Refused):
+    code = "agreement_required"
+
+
+class ClientIdReused(Refused):
+    code = "client_id_reused"
+
+
+class AccountExists(Refused):
+    code = "account_exists"
+
+
+class NoPrice(Refused):
+    code = "no_price"
+
+
+class MarginLevelTooLow(Refused):
+    code = "margin_level_too_low"
+
+
+class ExceedsMaxBorrowable(Refused):
+    code = "exceeds_max_borrowable"
+
+
+class BorrowLimitExceeded(Refused):
+    code = "borrow_limit_exceeded"
+
+
+class PoolInsufficient(Refused):
+    code = "pool_insufficient"
+
+
+class RepayExceedsDebt(Refused):
+    code = "repay_exceeds_debt"
+
+
+class DatabaseBusy(Refused):
+    code = "database_busy"

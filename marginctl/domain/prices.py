@@ -1,0 +1,33 @@
+"""From the last price of each pair to a price of each asset in the valuation asset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from marginctl.domain.errors import InvalidAmount
+from marginctl.domain.money import mul, parse_amount
+
+
+def valuation_prices(pair_prices: Mapping[str, Decimal], valuation_asset: str) -> dict[str, Decimal]:
+    """Each asset priced through `ASSET/VALUATION`, or one hop further (`ETH/BTC` × `BTC/USDT`)."""
+    prices = {valuation_asset: Decimal(1)}
+    for pair, price in pair_prices.items():
+        base, quote = pair.split("/")
+        if quote == valuation_asset:
+            prices[base] = price
+    for pair, price in pair_prices.items():
+        base, quote = pair.split("/")
+        if base not in prices and quote in prices:
+            prices[base] = mul(price, prices[quote])
+    return prices
+
+
+def parse_price(text: str, tick_size: Decimal, *, what: str = "price") -> Decimal:
+    """A positive plain decimal that sits on the pair's tick (DESIGN §5)."""
+    exponent = tick_size.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    price = parse_amount(text, max(-exponent, 0), what=what)
+    if price % tick_size != 0:
+        raise InvalidAmount(f"{what} {text} is not on the tick size {tick_size.normalize()}")
+    return price

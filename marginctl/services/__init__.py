@@ -1,0 +1,1 @@
+"""Use cases: each public function runs one command in one database transaction."""

@@ -1,0 +1,197 @@
+"""What every use case needs: the config, the wallet, the account, the clock; and the write path.
+
+`run_write` is the one door to a balance change: it takes the write lock, answers a repeated client id
+with the first result, refuses a clock that runs backwards, and records the result in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marginctl.config import Config
+from marginctl.domain.errors import ClientIdReused, ClockBackwards, InvalidInput, UnknownAccount
+from marginctl.domain.ledger import SYSTEM_ACCOUNTS
+from marginctl.domain.names import validate_account_name
+from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.store import ledger
+from marginctl.store.database import Database, Row, Transaction
+
+DEFAULT_ACCOUNT = "main"
+LAST_EVENT_KEY = "last_event_at"
+
+
+@dataclass
+class Context:
+    config: Config
+    database: Database
+    account_name: str = DEFAULT_ACCOUNT
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        with self.database.transaction(write=False) as tx:
+            yield tx
+
+
+@dataclass
+class WriteScope:
+    """One write transaction on behalf of one user account."""
+
+    tx: Transaction
+    context: Context
+    account: Row
+    request_id: int | None
+    system_ids: dict[str, int]
+    at: datetime
+
+    @property
+    def account_id(self) -> int:
+        return int(self.account["id"])
+
+    @property
+    def config(self) -> Config:
+        return self.context.config
+
+    def post(self, kind: str, postings: list[ledger.Posting], memo: str | None = None) -> int:
+        return ledger.post_entry(
+            self.tx,
+            account_id=self.account_id,
+            kind=kind,
+            at=self.at,
+            postings=postings,
+            memo=memo,
+            request_id=self.request_id,
+            user_account_ids=[self.account_id],
+        )
+
+
+def open_context(db: str | None, config_path: str | None, account: str | None, now: datetime | None) -> Context:
+    """Load the config, open (creating or upgrading) the wallet, and seed a new one."""
+    from marginctl.config import load_config
+    from marginctl.store.database import locate
+    from marginctl.store.migrate import ensure_schema
+
+    config = load_config(config_path)
+    database = locate(db)
+    ensure_schema(database)
+    context = Context(
+        config=config,
+        database=database,
+        account_name=validate_account_name(account or DEFAULT_ACCOUNT),
+        now=now or datetime.now(UTC),
+    )
+    seed_if_new(context)
+    return context
+
+
+def seed_if_new(context: Context) -> None:
+    """System accounts and the lending pool and insurance fund's starting funds, from the config."""
+    from marginctl.store.ledger import Posting, create_account, post_entry
+
+    with context.database.transaction(write=False) as tx:
+        if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
+            return
+    with context.database.transaction(write=True) as tx:
+        if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
+            return
+        ids = {name: create_account(tx, name, is_system=True, at=context.now) for name in SYSTEM_ACCOUNTS}
+        for holder, funds in (
+            ("lending-pool", context.config.lending_pool),
+            ("insurance-fund", context.config.insurance_fund),
+        ):
+            for asset, amount in sorted(funds.items()):
+                if amount == 0:
+                    continue
+                post_entry(
+                    tx,
+                    account_id=ids[holder],
+                    kind="seed",
+                    at=context.now,
+                    memo=f"{holder} starting funds from the config",
+                    postings=[
+                        Posting(ids["external"], "spot", asset, "free", -amount),
+                        Posting(ids[holder], "spot", asset, "free", amount),
+                    ],
+                )
+
+
+def lookup_account(tx: Transaction, context: Context) -> Row | None:
+    """The command's user account; `main` exists implicitly until first written."""
+    account = ledger.find_account(tx, context.account_name)
+    if account is not None and account["is_system"]:
+        raise UnknownAccount(f"{context.account_name!r} is a system account; choose a user account")
+    if account is None and context.account_name != DEFAULT_ACCOUNT:
+        raise UnknownAccount(
+            f"no account {context.account_name!r} in this wallet; "
+            f"create it with: marginctl accounts create {context.account_name}"
+        )
+    return account
+
+
+def validate_client_id(client_id: str | None) -> str | None:
+    if client_id is None:
+        return None
+    if not 1 <= len(client_id) <= 64 or not all(ch.isprintable() and not ch.isspace() for ch in client_id):
+        raise InvalidInput("--client-id must be 1-64 printable characters without spaces")
+    return client_id
+
+
+def run_write(
+    context: Context,
+    command: str,
+    arguments: dict[str, Any],
+    client_id: str | None,
+    action: Callable[[WriteScope], dict[str, Any]],
+    *,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Run `action` in one write transaction, idempotently when a client id is given."""
+    client_id = validate_client_id(client_id)
+    fingerprint = json.dumps({"command": command, **arguments}, sort_keys=True, default=str)
+    event_time = at or context.now
+    with context.database.transaction(write=True) as tx:
+        account = lookup_account(tx, context)
+        if account is None:
+            ledger.create_account(tx, context.account_name, is_system=False, at=event_time)
+            account = ledger.find_account(tx, context.account_name)
+            assert account is not None
+        request_id = None
+        if client_id is not None:
+            previous = ledger.find_request(tx, int(account["id"]), client_id)
+            if previous is not None:
+                if previous["fingerprint"] != fingerprint:
+                    raise ClientIdReused(
+                        f"client id {client_id!r} was used for a different {previous['command']} request"
+                    )
+                return dict(json.loads(previous["result"]))
+        advance_clock(tx, event_time)
+        if client_id is not None:
+            request_id = ledger.start_request(tx, int(account["id"]), client_id, command, fingerprint, event_time)
+        scope = WriteScope(
+            tx=tx,
+            context=context,
+            account=account,
+            request_id=request_id,
+            system_ids=ledger.account_ids(tx, SYSTEM_ACCOUNTS),
+            at=event_time,
+        )
+        result = action(scope)
+        if request_id is not None:
+            ledger.finish_request(tx, request_id, result)
+        return result
+
+
+def advance_clock(tx: Transaction, moment: datetime) -> None:
+    """A ledger's time never runs backwards (CLI.md `--now`)."""
+    last = ledger.get_meta(tx, LAST_EVENT_KEY)
+    if last is not None and to_storage(moment) < last:
+        raise ClockBackwards(
+            f"time {to_display(moment)} is before the wallet's last event at {to_display(from_storage(last))}"
+        )
+    ledger.set_meta(tx, LAST_EVENT_KEY, to_storage(moment))

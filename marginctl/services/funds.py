@@ -1,0 +1,149 @@
+"""Moving funds: deposit and withdraw on the spot wallet, transfer between wallets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marginctl.domain.errors import AgreementRequired, InsufficientBalance, InvalidInput, MarginLevelTooLow
+from marginctl.domain.ledger import EXTERNAL, FREE, Posting
+from marginctl.domain.margin import max_transferable
+from marginctl.domain.money import format_amount, parse_amount
+from marginctl.domain.names import SPOT, is_isolated, is_margin_wallet, pair_assets, parse_asset, parse_wallet
+from marginctl.domain.times import to_display, to_storage
+from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.services.risk import wallet_position
+from marginctl.store import ledger
+
+MAX = "max"
+
+
+def deposit(context: Context, asset_text: str, amount_text: str, client_id: str | None) -> dict[str, Any]:
+    """Simulated funding: the outside world pays into the spot wallet."""
+    return _external_move(context, "deposit", asset_text, amount_text, client_id, sign=Decimal(1))
+
+
+def withdraw(context: Context, asset_text: str, amount_text: str, client_id: str | None) -> dict[str, Any]:
+    return _external_move(context, "withdraw", asset_text, amount_text, client_id, sign=Decimal(-1))
+
+
+def _external_move(
+    context: Context, kind: str, asset_text: str, amount_text: str, client_id: str | None, sign: Decimal
+) -> dict[str, Any]:
+    config = context.config
+    asset = parse_asset(asset_text, config.assets)
+    places = config.places(asset)
+    amount = parse_amount(amount_text, places)
+
+    def move(scope: WriteScope) -> dict[str, Any]:
+        external_id = scope.system_ids[EXTERNAL]
+        entry_id = scope.post(
+            kind,
+            [
+                Posting(scope.account_id, SPOT, asset, FREE, sign * amount),
+                Posting(external_id, SPOT, asset, FREE, -sign * amount),
+            ],
+        )
+        free = ledger.free_balance(scope.tx, scope.account_id, SPOT, asset)
+        return {
+            "tranId": entry_id,
+            "kind": kind,
+            "account": context.account_name,
+            "asset": asset,
+            "amount": format_amount(amount, places),
+            "wallet": SPOT,
+            "free": format_amount(free, places),
+            "time": to_display(scope.at),
+        }
+
+    return run_write(context, kind, {"asset": asset, "amount": str(amount)}, client_id, move)
+
+
+def transfer(
+    context: Context,
+    asset_text: str,
+    amount_text: str,
+    source_text: str,
+    target_text: str,
+    accept_agreement: bool,
+    client_id: str | None,
+) -> dict[str, Any]:
+    """Move free funds between wallets; into margin needs the risk agreement, out of it the level."""
+    config = context.config
+    asset = parse_asset(asset_text, config.assets)
+    places = config.places(asset)
+    source = parse_wallet(source_text, config.pairs)
+    target = parse_wallet(target_text, config.pairs)
+    if source == target:
+        raise InvalidInput(f"--from and --to are both {source}; choose two different wallets")
+    for wallet in (source, target):
+        if is_isolated(wallet) and asset not in pair_assets(wallet):
+            raise InvalidInput(f"the {wallet} isolated wallet holds only {' and '.join(pair_assets(wallet))}")
+    wants_max = amount_text.strip().lower() == MAX
+    amount = None if wants_max else parse_amount(amount_text, places)
+
+    def move(scope: WriteScope) -> dict[str, Any]:
+        if is_margin_wallet(target) and not scope.account["agreement_accepted_at"]:
+            if not accept_agreement:
+                raise AgreementRequired(
+                    "the first transfer into a margin wallet needs the risk agreement: answer the prompt or pass --yes"
+                )
+            scope.tx.execute(
+                "UPDATE accounts SET agreement_accepted_at = :at WHERE id = :id",
+                {"at": to_storage(scope.at), "id": scope.account_id},
+            )
+        free = ledger.free_balance(scope.tx, scope.account_id, source, asset)
+        allowed = free
+        if is_margin_wallet(source):
+            position = wallet_position(scope.tx, config, scope.account_id, source)
+            allowed = max_transferable(
+                position.balance(asset),
+                position.valuation,
+                config.rules_for(source),
+                position.prices.get(asset),
+                config.assets[asset].collateral_ratio,
+                places,
+            )
+        moved = allowed if amount is None else amount
+        if moved <= 0:
+            raise InsufficientBalance(f"no {asset} can be transferred out of {source} now")
+        if moved > free:
+            raise InsufficientBalance(
+                f"insufficient {asset} in {source}: free {format_amount(free, places)}, "
+                f"asked {format_amount(moved, places)}"
+            )
+        if moved > allowed:
+            raise MarginLevelTooLow(
+                f"transferring {format_amount(moved, places)} {asset} would take {source}'s margin level below "
+                f"{config.rules_for(source).transfer_out_level}; at most {format_amount(allowed, places)} can go"
+            )
+        entry_id = scope.post(
+            "transfer",
+            [
+                Posting(scope.account_id, source, asset, FREE, -moved),
+                Posting(scope.account_id, target, asset, FREE, moved),
+            ],
+        )
+        return {
+            "tranId": entry_id,
+            "kind": "transfer",
+            "account": context.account_name,
+            "asset": asset,
+            "amount": format_amount(moved, places),
+            "from": source,
+            "to": target,
+            "time": to_display(scope.at),
+        }
+
+    arguments = {"asset": asset, "amount": MAX if amount is None else str(amount), "from": source, "to": target}
+    return run_write(context, "transfer", arguments, client_id, move)
+
+
+def agreement_needed(context: Context, target_text: str) -> bool:
+    """True when a transfer into `target` would first need the risk agreement."""
+    target = parse_wallet(target_text, context.config.pairs)
+    if not is_margin_wallet(target):
+        return False
+    with context.read() as tx:
+        account = ledger.find_account(tx, context.account_name)
+    return account is None or not account["agreement_accepted_at"]

@@ -1,0 +1,72 @@
+"""Market prices: the last price of each pair, with its time and source."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marginctl.config import Config
+from marginctl.domain.money import format_amount
+from marginctl.domain.names import parse_pair
+from marginctl.domain.prices import parse_price, valuation_prices
+from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
+from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.store.database import Transaction
+
+CONFIG_SOURCE = "config"
+
+
+def pair_quotes(tx: Transaction, config: Config) -> dict[str, tuple[Decimal, str | None, str]]:
+    """pair → (price, time or None, source): recorded prices, else the config's starting price."""
+    quotes: dict[str, tuple[Decimal, str | None, str]] = {
+        pair: (settings.price, None, CONFIG_SOURCE) for pair, settings in config.pairs.items() if settings.price
+    }
+    for row in tx.execute("SELECT pair, price, at, source FROM prices"):
+        if row["pair"] in config.pairs:
+            quotes[str(row["pair"])] = (Decimal(row["price"]), str(row["at"]), str(row["source"]))
+    return quotes
+
+
+def asset_prices(tx: Transaction, config: Config) -> dict[str, Decimal]:
+    """Every priced asset's value in the valuation asset."""
+    quotes = pair_quotes(tx, config)
+    return valuation_prices({pair: quote[0] for pair, quote in quotes.items()}, config.valuation_asset)
+
+
+def set_price(
+    context: Context, pair_text: str, price_text: str, at_text: str | None, client_id: str | None
+) -> dict[str, Any]:
+    config = context.config
+    pair = parse_pair(pair_text, config.pairs)
+    price = parse_price(price_text, config.pairs[pair].tick_size)
+    at = parse_time(at_text) if at_text else context.now
+
+    def record(scope: WriteScope) -> dict[str, Any]:
+        scope.tx.execute(
+            "INSERT INTO prices (pair, price, at, source) VALUES (:pair, :price, :at, 'manual') "
+            "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
+            {"pair": pair, "price": price, "at": to_storage(at)},
+        )
+        return _price_view(config, pair, price, to_storage(at), "manual")
+
+    return run_write(
+        context, "price-set", {"pair": pair, "price": str(price), "at": to_storage(at)}, client_id, record, at=at
+    )
+
+
+def show_prices(context: Context) -> list[dict[str, Any]]:
+    with context.read() as tx:
+        quotes = pair_quotes(tx, context.config)
+    return [_price_view(context.config, pair, *quotes[pair]) for pair in sorted(quotes)]
+
+
+def _price_view(config: Config, pair: str, price: Decimal, at: str | None, source: str) -> dict[str, Any]:
+    tick = config.pairs[pair].tick_size.normalize().as_tuple().exponent
+    assert isinstance(tick, int)
+    return {
+        "pair": pair,
+        "symbol": pair.replace("/", ""),
+        "price": format_amount(price, max(-tick, 0)),
+        "time": to_display(from_storage(at)) if at else None,
+        "source": source,
+    }

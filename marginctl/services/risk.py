@@ -1,0 +1,73 @@
+"""A margin wallet's position as the rules see it: balances, prices and the valuation built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from marginctl.config import Config
+from marginctl.domain.ledger import LENDING_POOL
+from marginctl.domain.margin import AssetBalance, Valuation, margin_level, max_borrowable, value_wallet
+from marginctl.domain.money import ZERO
+from marginctl.domain.names import SPOT, is_isolated, pair_assets
+from marginctl.services.prices import asset_prices
+from marginctl.store import ledger
+from marginctl.store.database import Transaction
+
+
+@dataclass(frozen=True)
+class Position:
+    wallet: str
+    balances: dict[str, AssetBalance]
+    prices: dict[str, Decimal]
+    valuation: Valuation
+
+    def balance(self, asset: str) -> AssetBalance:
+        return self.balances.get(asset, AssetBalance(asset))
+
+    @property
+    def margin_level(self) -> Decimal | None:
+        return margin_level(self.valuation.total_asset_value, self.valuation.liability_value)
+
+    @property
+    def collateral_margin_level(self) -> Decimal | None:
+        return margin_level(self.valuation.collateral_value, self.valuation.liability_value)
+
+
+def wallet_assets(config: Config, wallet: str) -> list[str]:
+    """The assets a wallet can hold: an isolated wallet only its pair's two."""
+    if is_isolated(wallet):
+        return list(pair_assets(wallet))
+    return list(config.assets)
+
+
+def wallet_position(
+    tx: Transaction, config: Config, account_id: int | None, wallet: str, prices: dict[str, Decimal] | None = None
+) -> Position:
+    """`account_id` None is an account not written yet: empty balances."""
+    prices = asset_prices(tx, config) if prices is None else prices
+    held = ledger.wallet_balances(tx, account_id, wallet) if account_id is not None else {}
+    balances = {asset: held.get(asset, AssetBalance(asset)) for asset in wallet_assets(config, wallet)}
+    for asset, balance in held.items():
+        balances.setdefault(asset, balance)
+    ratios = {asset: settings.collateral_ratio for asset, settings in config.assets.items()}
+    return Position(wallet, balances, prices, value_wallet(balances.values(), prices, ratios))
+
+
+def max_borrowable_of(tx: Transaction, config: Config, position: Position, asset: str) -> Decimal:
+    """Binance's maxBorrowable: 0 when the asset or any collateral has no price."""
+    if position.wallet == SPOT or asset not in wallet_assets(config, position.wallet):
+        return ZERO
+    price = position.prices.get(asset)
+    if price is None or position.valuation.unpriced:
+        return ZERO
+    settings = config.assets[asset]
+    pool_id = ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL]
+    return max_borrowable(
+        position.valuation,
+        config.rules_for(position.wallet),
+        price,
+        settings.decimals,
+        borrow_limit_left=settings.borrow_limit - position.balance(asset).borrowed,
+        pool_available=ledger.free_balance(tx, pool_id, SPOT, asset),
+    )

@@ -1,0 +1,146 @@
+"""`status`: what a person checks before and after every move (CLI.md's status JSON)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marginctl.config import Config
+from marginctl.domain.margin import liquidation_price, margin_level_status, max_transferable
+from marginctl.domain.money import div, format_amount, format_ratio, round_down
+from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, parse_pair
+from marginctl.domain.times import from_storage, to_display
+from marginctl.services.context import Context, lookup_account
+from marginctl.services.prices import asset_prices
+from marginctl.services.risk import Position, max_borrowable_of, wallet_position
+from marginctl.store.database import Row, Transaction
+
+#: Valuation totals are shown to 8 places, rounded down (the conservative direction for the user).
+VALUE_PLACES = 8
+
+
+def status(context: Context, isolated_pair: str | None = None, all_wallets: bool = False) -> Any:
+    """One wallet's status document, or with `all_wallets` a list of every wallet holding anything."""
+    config = context.config
+    wallet = parse_pair(isolated_pair, config.pairs) if isolated_pair else CROSS
+    with context.read() as tx:
+        account = lookup_account(tx, context)
+        account_id = int(account["id"]) if account is not None else None
+        prices = asset_prices(tx, config)
+        if not all_wallets:
+            return _wallet_status(tx, context, account, account_id, wallet, prices)
+        wallets = _wallets_in_use(tx, account_id)
+        return [_wallet_status(tx, context, account, account_id, name, prices) for name in wallets]
+
+
+def _wallets_in_use(tx: Transaction, account_id: int | None) -> list[str]:
+    if account_id is None:
+        return []
+    rows = tx.execute(
+        "SELECT DISTINCT wallet FROM balances WHERE account_id = :account_id AND amount <> 0",
+        {"account_id": account_id},
+    )
+    names = {str(row["wallet"]) for row in rows}
+    order = {SPOT: 0, CROSS: 1}
+    return sorted(names, key=lambda name: (order.get(name, 2), name))
+
+
+def _wallet_status(
+    tx: Transaction,
+    context: Context,
+    account: Row | None,
+    account_id: int | None,
+    wallet: str,
+    prices: dict[str, Decimal],
+) -> dict[str, Any]:
+    config = context.config
+    position = wallet_position(tx, config, account_id, wallet, prices)
+    valuation = position.valuation
+    document: dict[str, Any] = {
+        "account": context.account_name,
+        "wallet": wallet,
+        "mode": "spot" if wallet == SPOT else config.mode_of(wallet),
+        "valuationAsset": config.valuation_asset,
+    }
+    if is_margin_wallet(wallet):
+        rules = config.rules_for(wallet)
+        level = position.margin_level
+        collateral_level = position.collateral_margin_level
+        document.update(
+            {
+                "marginLevel": None if level is None else format_ratio(level),
+                "collateralMarginLevel": None if collateral_level is None else format_ratio(collateral_level),
+                "marginLevelStatus": margin_level_status(level, rules),
+                "marginCallLevel": str(rules.margin_call_level),
+                "liquidationLevel": str(rules.liquidation_level),
+                "initialLevel": format_ratio(rules.initial_level),
+                "transferOutLevel": str(rules.transfer_out_level),
+            }
+        )
+    document.update(
+        {
+            "totalAssetValue": _value(valuation.total_asset_value),
+            "totalLiabilityValue": _value(valuation.liability_value),
+            "totalNetAssetValue": _value(valuation.net_asset_value),
+        }
+    )
+    btc_price = prices.get("BTC")
+    if btc_price:
+        document.update(
+            {
+                "totalAssetOfBtc": _value(div(valuation.total_asset_value, btc_price)),
+                "totalLiabilityOfBtc": _value(div(valuation.liability_value, btc_price)),
+                "totalNetAssetOfBtc": _value(div(valuation.net_asset_value, btc_price)),
+            }
+        )
+    document["unpricedAssets"] = list(valuation.unpriced)
+    if is_margin_wallet(wallet):
+        document["maxTransferable"] = {
+            asset: format_amount(
+                max_transferable(
+                    balance,
+                    valuation,
+                    config.rules_for(wallet),
+                    prices.get(asset),
+                    config.assets[asset].collateral_ratio,
+                    config.places(asset),
+                ),
+                config.places(asset),
+            )
+            for asset, balance in position.balances.items()
+            if balance.free > 0
+        }
+    document["agreementAcceptedAt"] = _time(account["agreement_accepted_at"]) if account is not None else None
+    document["coolingOffUntil"] = _time(account["cooling_off_until"]) if account is not None else None
+    document["userAssets"] = [_asset_row(tx, config, position, asset) for asset in position.balances]
+    return document
+
+
+def _asset_row(tx: Transaction, config: Config, position: Position, asset: str) -> dict[str, Any]:
+    places = config.places(asset)
+    balance = position.balance(asset)
+    row: dict[str, Any] = {
+        "asset": asset,
+        "free": format_amount(balance.free, places),
+        "locked": format_amount(balance.locked, places),
+        "borrowed": format_amount(balance.borrowed, places),
+        "interest": format_amount(balance.interest, places),
+        "netAsset": format_amount(balance.net_asset, places),
+    }
+    if is_margin_wallet(position.wallet):
+        row["maxBorrowable"] = format_amount(max_borrowable_of(tx, config, position, asset), places)
+        price = None
+        if asset != config.valuation_asset:
+            price = liquidation_price(
+                asset, position.balances.values(), position.prices, config.rules_for(position.wallet).liquidation_level
+            )
+        row["liquidationPrice"] = None if price is None else _value(price)
+    return row
+
+
+def _value(amount: Decimal) -> str:
+    return format(round_down(amount, VALUE_PLACES), "f")
+
+
+def _time(stored: str | None) -> str | None:
+    return to_display(from_storage(stored)) if stored else None

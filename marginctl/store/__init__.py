@@ -1,0 +1,1 @@
+"""Storage: the wallet database, its schema and the ledger's posting function."""

@@ -1,0 +1,243 @@
+"""Opening a wallet and running one transaction on it.
+
+SQLite goes through the standard library's driver (importing SQLAlchemy costs ~200 ms, more than the
+whole budget of `status --json`); PostgreSQL goes through SQLAlchemy Core. Both run the same SQL text
+with `:name` parameters, so each rule's SQL is written once.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from marginctl.domain.errors import DatabaseBusy, DatabaseError
+from marginctl.domain.money import to_text
+
+sqlite3.register_adapter(Decimal, to_text)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Row(Protocol):
+    def __getitem__(self, key: str) -> Any: ...
+
+
+class Transaction(Protocol):
+    """What a store function needs: run SQL, inside one transaction that the caller owns."""
+
+    dialect: str
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+@dataclass
+class _SqliteTransaction:
+    connection: sqlite3.Connection
+    dialect: str = "sqlite"
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self.connection.execute(sql, params or {}).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.connection.executemany(sql, rows)
+
+
+@dataclass
+class _SqlAlchemyTransaction:
+    connection: Any
+    dialect: str = "postgresql"
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        from sqlalchemy import text
+
+        result = self.connection.execute(text(sql), dict(params or {}))
+        return list(result.mappings().all()) if result.returns_rows else []
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        from sqlalchemy import text
+
+        if rows:
+            self.connection.execute(text(sql), [dict(row) for row in rows])
+
+
+@dataclass
+class Database:
+    """One wallet. `shown` is the location safe to print (a URL's password is masked)."""
+
+    shown: str
+    dialect: str
+    sqlalchemy_url: str
+    sqlite_path: Path | None = None
+    _connection: sqlite3.Connection | None = field(default=None, repr=False)
+    _engine: Any = field(default=None, repr=False)
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[Transaction]:
+        """One unit of work; a SQLite write begins IMMEDIATE so writers queue and never lose updates."""
+        if self.dialect == "sqlite":
+            yield from self._sqlite_transaction(write)
+        else:
+            yield from self._sqlalchemy_transaction()
+
+    def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
+        connection = self._sqlite()
+        try:
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.OperationalError as error:
+            raise _translate_sqlite_error(error, self.shown) from None
+        try:
+            yield _SqliteTransaction(connection)
+        except sqlite3.Error as error:
+            connection.execute("ROLLBACK")
+            translated = _translate_sqlite_error(error, self.shown)
+            if isinstance(translated, DatabaseError) and translated.message.startswith("cannot use"):
+                raise  # an unexpected SQL error is a bug: let it surface as one
+            raise translated from None
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            connection.execute("ROLLBACK")
+            raise _translate_sqlite_error(error, self.shown) from None
+
+    def _sqlalchemy_transaction(self) -> Iterator[Transaction]:
+        with self._sqlalchemy_engine().begin() as connection:
+            yield _SqlAlchemyTransaction(connection, self.dialect)
+
+    def _sqlite(self) -> sqlite3.Connection:
+        if self._connection is None:
+            assert self.sqlite_path is not None
+            self._connection = _connect_sqlite(self.sqlite_path, self.shown)
+        return self._connection
+
+    def _sqlalchemy_engine(self) -> Any:
+        if self._engine is None:
+            from sqlalchemy import create_engine
+
+            self._engine = create_engine(self.sqlalchemy_url)
+        return self._engine
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def _connect_sqlite(path: Path, shown: str) -> sqlite3.Connection:
+    try:
+        # isolation_level=None: the driver's implicit transactions are off; we BEGIN ourselves.
+        connection = sqlite3.connect(
+            f"file:{path}?mode=rw", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as error:
+        raise _translate_sqlite_error(error, shown) from None
+    return connection
+
+
+def _translate_sqlite_error(error: sqlite3.Error, shown: str) -> Exception:
+    message = str(error)
+    if "locked" in message or "busy" in message:
+        return DatabaseBusy(f"the wallet {shown} is busy (another marginctl is writing); try again")
+    if "not a database" in message or "malformed" in message:
+        return DatabaseError(f"{shown} is not a marginctl wallet (not a SQLite database)")
+    if "readonly" in message or "read-only" in message:
+        return DatabaseError(f"the wallet {shown} is read-only")
+    return DatabaseError(f"cannot use the wallet {shown}: {message}")
+
+
+def mask_url(url: str) -> str:
+    """A URL as it may be printed: never with its password."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def default_wallet_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("marginctl") / "wallet.db"
+
+
+def locate(target: str | None) -> Database:
+    """Resolve `--db`: nothing (the default file), a plain path (SQLite) or a SQLAlchemy URL."""
+    if target is None or target == "":
+        path = default_wallet_path()
+        _ensure_private_folder(path.parent)
+        return _sqlite_database(path)
+    if "://" in target:
+        scheme = target.split("://", 1)[0].lower()
+        if scheme.startswith("sqlite"):
+            raw_path = target.split("://", 1)[1].lstrip("/") if target.startswith("sqlite:///") else ""
+            if not raw_path or raw_path.startswith(":memory:"):
+                raise DatabaseError("an in-memory or empty SQLite URL cannot hold a wallet; give a file")
+            path = Path("/" + raw_path) if target.startswith("sqlite:////") else Path(raw_path)
+            return _sqlite_database(path)
+        if scheme.startswith("postgresql"):
+            return Database(shown=mask_url(target), dialect="postgresql", sqlalchemy_url=target)
+        raise DatabaseError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql+psycopg://")
+    return _sqlite_database(Path(target))
+
+
+def _ensure_private_folder(folder: Path) -> None:
+    """The default wallet's folder is created 0700: balances are nobody else's business."""
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+
+
+def _sqlite_database(path: Path) -> Database:
+    path = path.expanduser()
+    return Database(shown=str(path), dialect="sqlite", sqlalchemy_url=f"sqlite:///{path.resolve()}", sqlite_path=path)
+
+
+def prepare_sqlite_file(database: Database) -> bool:
+    """Check the wallet file before touching it; create it 0600 when missing. True when it is new."""
+    path = database.sqlite_path
+    assert path is not None
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a wallet file")
+    if not path.parent.is_dir():
+        raise DatabaseError(f"the folder {path.parent} does not exist")
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as error:
+            raise DatabaseError(f"cannot read {path}: {error.strerror}") from None
+        if header and header != SQLITE_HEADER:
+            raise DatabaseError(f"{path} is not a marginctl wallet (not a SQLite database)")
+        return not header
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise DatabaseError(f"cannot create a wallet in {path.parent}: permission denied")
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise DatabaseError(f"cannot create {path}: {error.strerror}") from None
+    os.close(descriptor)
+    return True

@@ -1,0 +1,211 @@
+"""The one way balances change: `post_entry` writes an entry, its postings and the balances together."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from marginctl.domain.errors import InsufficientBalance, UnknownAccount
+from marginctl.domain.ledger import FREE, LOCKED, Posting, asset_balance, unbalanced_assets
+from marginctl.domain.margin import AssetBalance
+from marginctl.domain.money import ZERO, from_text
+from marginctl.domain.times import to_storage
+from marginctl.store.database import Row, Transaction
+
+
+def find_account(tx: Transaction, name: str) -> Row | None:
+    rows = tx.execute(
+        "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
+        "FROM accounts WHERE name = :name",
+        {"name": name},
+    )
+    return rows[0] if rows else None
+
+
+def require_account(tx: Transaction, name: str) -> Row:
+    account = find_account(tx, name)
+    if account is None or account["is_system"]:
+        raise UnknownAccount(f"no account {name!r} in this wallet; create it with: marginctl accounts create {name}")
+    return account
+
+
+def create_account(tx: Transaction, name: str, *, is_system: bool, at: datetime) -> int:
+    rows = tx.execute(
+        "INSERT INTO accounts (name, is_system, created_at) VALUES (:name, :is_system, :at) RETURNING id",
+        {"name": name, "is_system": is_system, "at": to_storage(at)},
+    )
+    return int(rows[0]["id"])
+
+
+def account_ids(tx: Transaction, names: Iterable[str]) -> dict[str, int]:
+    wanted = list(names)
+    rows = tx.execute("SELECT id, name FROM accounts")
+    found = {str(row["name"]): int(row["id"]) for row in rows if row["name"] in wanted}
+    return found
+
+
+def post_entry(
+    tx: Transaction,
+    *,
+    account_id: int,
+    kind: str,
+    at: datetime,
+    postings: Sequence[Posting],
+    memo: str | None = None,
+    request_id: int | None = None,
+    user_account_ids: Iterable[int] = (),
+) -> int:
+    """Write one balanced journal entry and move the materialized balances with it.
+
+    The ledger itself refuses a user's `free` or `locked` going below zero (TigerBeetle's limits):
+    `user_account_ids` names the accounts that limit applies to.
+    """
+    unbalanced = unbalanced_assets(postings)
+    if unbalanced:
+        raise AssertionError(f"unbalanced {kind} entry: {unbalanced}")
+    rows = tx.execute(
+        "INSERT INTO entries (account_id, kind, created_at, request_id, memo) "
+        "VALUES (:account_id, :kind, :at, :request_id, :memo) RETURNING id",
+        {
+            "account_id": account_id,
+            "kind": kind,
+            "at": to_storage(at),
+            "request_id": request_id,
+            "memo": memo,
+        },
+    )
+    entry_id = int(rows[0]["id"])
+    tx.executemany(
+        "INSERT INTO postings (entry_id, account_id, wallet, asset, bucket, amount) "
+        "VALUES (:entry_id, :account_id, :wallet, :asset, :bucket, :amount)",
+        [
+            {
+                "entry_id": entry_id,
+                "account_id": posting.account_id,
+                "wallet": posting.wallet,
+                "asset": posting.asset,
+                "bucket": posting.bucket,
+                "amount": posting.amount,
+            }
+            for posting in postings
+            if posting.amount != 0
+        ],
+    )
+    _move_balances(tx, postings, set(user_account_ids))
+    return entry_id
+
+
+def _move_balances(tx: Transaction, postings: Sequence[Posting], limited: set[int]) -> None:
+    deltas: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
+    for posting in postings:
+        deltas[(posting.account_id, posting.wallet, posting.asset, posting.bucket)] += posting.amount
+    for (account_id, wallet, asset, bucket), delta in deltas.items():
+        if delta == 0:
+            continue
+        key = {"account_id": account_id, "wallet": wallet, "asset": asset, "bucket": bucket}
+        rows = tx.execute(
+            "SELECT amount FROM balances WHERE account_id = :account_id AND wallet = :wallet "
+            "AND asset = :asset AND bucket = :bucket",
+            key,
+        )
+        before = from_text(rows[0]["amount"]) if rows else ZERO
+        after = before + delta
+        if account_id in limited and bucket in (FREE, LOCKED) and after < 0:
+            raise InsufficientBalance(
+                f"insufficient {asset} {bucket} in {wallet}: have {_plain(before)}, need {_plain(-delta)}"
+            )
+        if rows:
+            tx.execute(
+                "UPDATE balances SET amount = :amount WHERE account_id = :account_id AND wallet = :wallet "
+                "AND asset = :asset AND bucket = :bucket",
+                {**key, "amount": after},
+            )
+        else:
+            tx.execute(
+                "INSERT INTO balances (account_id, wallet, asset, bucket, amount) "
+                "VALUES (:account_id, :wallet, :asset, :bucket, :amount)",
+                {**key, "amount": after},
+            )
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
+
+
+def raw_balances(
+    tx: Transaction, account_id: int, wallet: str | None = None
+) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """(wallet, asset) → bucket → raw signed amount, for one account (optionally one wallet)."""
+    sql = "SELECT wallet, asset, bucket, amount FROM balances WHERE account_id = :account_id"
+    params: dict[str, Any] = {"account_id": account_id}
+    if wallet is not None:
+        sql += " AND wallet = :wallet"
+        params["wallet"] = wallet
+    result: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
+    for row in tx.execute(sql, params):
+        result[(str(row["wallet"]), str(row["asset"]))][str(row["bucket"])] = from_text(row["amount"])
+    return result
+
+
+def wallet_balances(tx: Transaction, account_id: int, wallet: str) -> dict[str, AssetBalance]:
+    return {
+        asset: asset_balance(asset, buckets) for (_, asset), buckets in raw_balances(tx, account_id, wallet).items()
+    }
+
+
+def free_balance(tx: Transaction, account_id: int, wallet: str, asset: str) -> Decimal:
+    rows = tx.execute(
+        "SELECT amount FROM balances WHERE account_id = :account_id AND wallet = :wallet "
+        "AND asset = :asset AND bucket = 'free'",
+        {"account_id": account_id, "wallet": wallet, "asset": asset},
+    )
+    return from_text(rows[0]["amount"]) if rows else ZERO
+
+
+def get_meta(tx: Transaction, key: str) -> str | None:
+    rows = tx.execute("SELECT value FROM meta WHERE key = :key", {"key": key})
+    return str(rows[0]["value"]) if rows else None
+
+
+def set_meta(tx: Transaction, key: str, value: str) -> None:
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        {"key": key, "value": value},
+    )
+
+
+def find_request(tx: Transaction, account_id: int, client_id: str) -> Row | None:
+    rows = tx.execute(
+        "SELECT id, command, fingerprint, result FROM requests "
+        "WHERE account_id = :account_id AND client_id = :client_id",
+        {"account_id": account_id, "client_id": client_id},
+    )
+    return rows[0] if rows else None
+
+
+def start_request(
+    tx: Transaction, account_id: int, client_id: str, command: str, fingerprint: str, at: datetime
+) -> int:
+    rows = tx.execute(
+        "INSERT INTO requests (account_id, client_id, command, fingerprint, result, created_at) "
+        "VALUES (:account_id, :client_id, :command, :fingerprint, '', :at) RETURNING id",
+        {
+            "account_id": account_id,
+            "client_id": client_id,
+            "command": command,
+            "fingerprint": fingerprint,
+            "at": to_storage(at),
+        },
+    )
+    return int(rows[0]["id"])
+
+
+def finish_request(tx: Transaction, request_id: int, result: dict[str, Any]) -> None:
+    tx.execute(
+        "UPDATE requests SET result = :result WHERE id = :id",
+        {"id": request_id, "result": json.dumps(result, sort_keys=True)},
+    )

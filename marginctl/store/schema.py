@@ -1,0 +1,152 @@
+"""The wallet's tables as SQLAlchemy 2 Core metadata; the Alembic revisions in migrations/ create them.
+
+Amounts are `Amount`: canonical decimal TEXT on SQLite (SQLAlchemy's Numeric goes through float there
+and 0.1 comes back as 0.100000000000000006) and unconstrained NUMERIC on PostgreSQL.
+Times are fixed-width ISO 8601 UTC text, so text order is time order on both engines.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+from marginctl.domain.money import from_text, to_text
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal: canonical TEXT on SQLite, NUMERIC on PostgreSQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return to_text(Decimal(value))
+        return Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_text(value)
+
+
+Time = String(32)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("is_system", Boolean, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("agreement_accepted_at", Time),
+    Column("cooling_off_until", Time),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("client_id", String(200), nullable=False),
+    Column("command", String(32), nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", Time, nullable=False),
+    UniqueConstraint("account_id", "client_id", name="uq_requests_account_client"),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("request_id", Integer, ForeignKey("requests.id")),
+    Column("memo", Text),
+    Index("ix_entries_account_created", "account_id", "created_at"),
+    Index("ix_entries_kind", "kind"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("wallet", String(32), nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("bucket", String(32), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Index("ix_postings_entry", "entry_id"),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("wallet", String(32), primary_key=True),
+    Column("asset", String(16), primary_key=True),
+    Column("bucket", String(32), primary_key=True),
+    Column("amount", Amount, nullable=False),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("pair", String(32), primary_key=True),
+    Column("price", Amount, nullable=False),
+    Column("at", Time, nullable=False),
+    Column("source", String(16), nullable=False),
+)
+
+interest_charges = Table(
+    "interest_charges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("wallet", String(32), nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("charged_at", Time, nullable=False),
+    Column("type", String(16), nullable=False),
+    # The hour a PERIODIC charge is for; NULL for ON_BORROW, so a borrow never collides with the hour.
+    Column("periodic_hour", Time),
+    Column("principal", Amount, nullable=False),
+    Column("daily_rate", Amount, nullable=False),
+    Column("interest", Amount, nullable=False),
+    UniqueConstraint("account_id", "wallet", "asset", "periodic_hour", name="uq_interest_hour"),
+    Index("ix_interest_account_time", "account_id", "charged_at"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
