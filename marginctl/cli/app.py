@@ -100,12 +100,12 @@ def _run(
             raise typer.Exit(code)
 
 
-def _confirm(question: str, expected: str | None = None) -> bool:
+def _confirm(what: str, question: str, expected: str | None = None) -> bool:
     """Ask on a terminal; with no terminal, refuse (never assume yes)."""
     from marginctl.domain.errors import ConfirmationRequired
 
     if not sys.stdin.isatty():
-        raise ConfirmationRequired(f"{question} needs confirmation: run it on a terminal or pass --yes")
+        raise ConfirmationRequired(f"{what} needs confirmation: run it on a terminal or pass --yes")
     if expected is None:
         return typer.confirm(question, default=False)
     answer = typer.prompt(f"{question}\nType '{expected}' to accept", default="", show_default=False)
@@ -158,12 +158,95 @@ def transfer(
         accepted = yes
         if not yes and funds.agreement_needed(context, target):
             accepted = _confirm(
+                "the first transfer into a margin wallet (risk agreement)",
                 "Margin trading is risky: borrowed funds can be liquidated and you can lose all you transfer.",
                 expected="I understand",
             )
         return funds.transfer(context, asset, amount, source, target, accepted, client_id)
 
     _run(ctx, as_json, action, _render_move)
+
+
+IsolatedPair = Annotated[
+    str | None, typer.Option("--isolated", help="Use this pair's isolated margin wallet instead of cross.")
+]
+
+
+@app.command()
+def borrow(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="Asset code.")],
+    amount: Annotated[str, typer.Argument(help="Plain decimal amount, or max.")],
+    isolated: IsolatedPair = None,
+    yes: YesFlag = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Borrow into the cross (or an isolated) margin wallet; the first hour's interest is charged at once."""
+    from marginctl.services import loans
+
+    def action(context: Any) -> Any:
+        if not yes:
+            quote = loans.borrow_quote(context, asset, amount, isolated)
+            question = (
+                f"Borrow {quote['amount']} {quote['asset']} into {quote['wallet']} at "
+                f"{quote['dailyInterestRate']} a day ({quote['hourlyInterestRate']} an hour); "
+                f"{quote['interestNow']} {quote['asset']} interest is charged now. Borrow?"
+            )
+            if not _confirm("borrow", question):
+                from marginctl.domain.errors import ConfirmationRequired
+
+                raise ConfirmationRequired("borrow not confirmed; nothing borrowed")
+        return loans.borrow(context, asset, amount, isolated, client_id)
+
+    def render(result: Any) -> None:
+        typer.echo(
+            f"Borrowed {result['amount']} {result['asset']} into {result['wallet']}; interest "
+            f"{result['interestCharged']} charged now, then {result['hourlyInterestRate']} of the principal "
+            f"every hour. tranId {result['tranId']}"
+        )
+
+    _run(ctx, as_json, action, render)
+
+
+@app.command()
+def repay(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="Asset code.")],
+    amount: Annotated[str, typer.Argument(help="Plain decimal amount, or all.")],
+    isolated: IsolatedPair = None,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Repay from the wallet's free balance: interest first, then principal."""
+    from marginctl.services import loans
+
+    def render(result: Any) -> None:
+        typer.echo(
+            f"Repaid {result['amount']} {result['asset']} in {result['wallet']} (interest "
+            f"{result['interestRepaid']}, principal {result['principalRepaid']}); still owed: borrowed "
+            f"{result['borrowed']}, interest {result['interest']}. tranId {result['tranId']}"
+        )
+
+    _run(ctx, as_json, lambda context: loans.repay(context, asset, amount, isolated, client_id), render)
+
+
+@app.command()
+def interest(
+    ctx: typer.Context,
+    asset: Annotated[str | None, typer.Option("--asset", help="Only this asset.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only charges at or after this time.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The hourly interest charges (Binance's interest-history fields)."""
+    from marginctl.services import interest as interest_service
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.interest_table(result)
+
+    _run(ctx, as_json, lambda context: interest_service.interest_history(context, asset, since), render)
 
 
 @price_app.command("set")

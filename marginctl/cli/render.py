@@ -23,6 +23,11 @@ def _console() -> Console:
     return Console(highlight=False)
 
 
+def _short_time(iso: str | None) -> str:
+    """Tables show times to the second; JSON keeps the full instant."""
+    return "-" if iso is None else iso[:19].replace("T", " ")
+
+
 def status_view(result: Any) -> None:
     documents = result if isinstance(result, list) else [result]
     console = _console()
@@ -96,10 +101,13 @@ def _warning_panel(document: dict[str, Any]) -> Panel:
         f"Margin level {document['marginLevel']} is at or below the margin-call level {document['marginCallLevel']};"
         f" at {document['liquidationLevel']} the wallet is liquidated at market price."
     ]
-    for move in document.get("priceMoves", []):
-        direction = "fall" if move["direction"] == "down" else "rise"
+    for row in document["userAssets"]:
+        change = row.get("liquidationPriceChangePercent")
+        if change is None:
+            continue
+        direction = "fall" if change.startswith("-") else "rise"
         lines.append(
-            f"{move['asset']} may {direction} {move['percent']}% (to {move['liquidationPrice']}) before liquidation."
+            f"{row['asset']} may {direction} {change.lstrip('-')}% (to {row['liquidationPrice']}) before liquidation."
         )
     lines.append("To lower the risk: repay debt (marginctl repay ASSET all) or transfer collateral in.")
     return Panel("\n".join(lines), title="Margin call", border_style=style)
@@ -110,7 +118,7 @@ def prices_table(result: list[dict[str, Any]]) -> None:
     for column in ("Pair", "Price", "Time", "Source"):
         table.add_column(column, justify="right" if column == "Price" else "left")
     for row in result:
-        table.add_row(row["pair"], row["price"], row["time"] or "-", row["source"])
+        table.add_row(row["pair"], row["price"], _short_time(row["time"]), row["source"])
     _console().print(table)
 
 
@@ -127,7 +135,7 @@ def history_table(result: list[dict[str, Any]]) -> None:
             f"{'+' if not change['amount'].startswith('-') else ''}{change['amount']}"
             for change in entry["changes"]
         )
-        table.add_row(str(entry["tranId"]), entry["time"], entry["kind"], changes, entry["memo"] or "")
+        table.add_row(str(entry["tranId"]), _short_time(entry["time"]), entry["kind"], changes, entry["memo"] or "")
     _console().print(table)
 
 
@@ -149,5 +157,26 @@ def accounts_table(result: list[dict[str, Any]]) -> None:
     for row in result:
         table.add_row(
             row["name"], row["createdAt"] or "-", row["agreementAcceptedAt"] or "-", row["coolingOffUntil"] or "-"
+        )
+    _console().print(table)
+
+
+def interest_table(result: dict[str, Any]) -> None:
+    if not result["rows"]:
+        _console().print("No interest charged.")
+        return
+    table = Table(box=box.SIMPLE_HEAVY)
+    for column in ("Time", "Asset", "Wallet", "Principal", "Interest", "Daily rate", "Type"):
+        numeric = column in ("Principal", "Interest", "Daily rate")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+    for row in result["rows"]:
+        table.add_row(
+            _short_time(row["interestAccuredTime"]),
+            row["asset"],
+            row.get("isolatedSymbol", "cross"),
+            row["principal"],
+            row["interest"],
+            row["interestRate"],
+            row["type"],
         )
     _console().print(table)

@@ -121,6 +121,18 @@ def hourly_interest(principal: Decimal, daily_rate: Decimal, places: int) -> Dec
     return round_up(div(mul(principal, daily_rate), HOURS_PER_DAY), places)
 
 
+def borrow_headroom(valuation: Valuation, rules: MarginRules, price: Decimal, places: int) -> Decimal:
+    """(L−1) × (collateral − liability) − liability, in the asset, rounded down, ≥ 0.
+
+    This is exactly the borrow that brings the collateral margin level to L/(L−1).
+    """
+    headroom_value = (
+        mul(Decimal(rules.leverage - 1), valuation.collateral_value - valuation.liability_value)
+        - valuation.liability_value
+    )
+    return max(round_down(div(headroom_value, price), places), ZERO)
+
+
 def max_borrowable(
     valuation: Valuation,
     rules: MarginRules,
@@ -129,15 +141,8 @@ def max_borrowable(
     borrow_limit_left: Decimal,
     pool_available: Decimal,
 ) -> Decimal:
-    """min((L−1) × (collateral − liability) − liability, limit, pool), in the asset, rounded down, ≥ 0.
-
-    This is exactly the borrow that brings the collateral margin level to L/(L−1).
-    """
-    headroom_value = (
-        mul(Decimal(rules.leverage - 1), valuation.collateral_value - valuation.liability_value)
-        - valuation.liability_value
-    )
-    amount = min(div(headroom_value, price), borrow_limit_left, pool_available)
+    """Binance's maxBorrowable: min(headroom, the asset's borrow limit left, what the lending pool holds)."""
+    amount = min(borrow_headroom(valuation, rules, price, places), borrow_limit_left, pool_available)
     return max(round_down(amount, places), ZERO)
 
 

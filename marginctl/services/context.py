@@ -58,8 +58,10 @@ class WriteScope:
     def config(self) -> Config:
         return self.context.config
 
+    last_entry_id: int | None = None
+
     def post(self, kind: str, postings: list[ledger.Posting], memo: str | None = None) -> int:
-        return ledger.post_entry(
+        self.last_entry_id = ledger.post_entry(
             self.tx,
             account_id=self.account_id,
             kind=kind,
@@ -69,6 +71,7 @@ class WriteScope:
             request_id=self.request_id,
             user_account_ids=[self.account_id],
         )
+        return self.last_entry_id
 
 
 def open_context(db: str | None, config_path: str | None, account: str | None, now: datetime | None) -> Context:

@@ -135,6 +135,10 @@ def _asset_row(tx: Transaction, config: Config, position: Position, asset: str) 
                 asset, position.balances.values(), position.prices, config.rules_for(position.wallet).liquidation_level
             )
         row["liquidationPrice"] = None if price is None else _value(price)
+        current = position.prices.get(asset)
+        row["liquidationPriceChangePercent"] = (
+            None if price is None or not current else format(round_down(div(price - current, current) * 100, 2), "f")
+        )
     return row
 
 

@@ -1,0 +1,49 @@
+"""`interest`: the hourly charges with Binance's interest-history fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marginctl.domain.money import format_amount, from_text
+from marginctl.domain.names import CROSS, parse_asset
+from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
+from marginctl.services.context import Context, lookup_account
+
+
+def interest_history(context: Context, asset_text: str | None = None, since: str | None = None) -> dict[str, Any]:
+    config = context.config
+    asset = parse_asset(asset_text, config.assets) if asset_text else None
+    since_stored = to_storage(parse_time(since)) if since else None
+    with context.read() as tx:
+        account = lookup_account(tx, context)
+        if account is None:
+            return {"rows": [], "total": 0}
+        sql = (
+            "SELECT entry_id, wallet, asset, charged_at, type, principal, daily_rate, interest "
+            "FROM interest_charges WHERE account_id = :account_id"
+        )
+        params: dict[str, Any] = {"account_id": int(account["id"])}
+        if asset is not None:
+            sql += " AND asset = :asset"
+            params["asset"] = asset
+        if since_stored is not None:
+            sql += " AND charged_at >= :since"
+            params["since"] = since_stored
+        rows = tx.execute(sql + " ORDER BY charged_at DESC, id DESC", params)
+    result = []
+    for row in rows:
+        places = config.places(str(row["asset"]))
+        item: dict[str, Any] = {
+            "txId": int(row["entry_id"]),
+            "interestAccuredTime": to_display(from_storage(str(row["charged_at"]))),
+            "asset": row["asset"],
+            "principal": format_amount(from_text(row["principal"]), places),
+            "interest": format_amount(from_text(row["interest"]), places),
+            # Binance's interestRate field is the daily rate (45.3313 × 0.00013233 / 24 = 0.00024995).
+            "interestRate": format(from_text(row["daily_rate"]), "f"),
+            "type": row["type"],
+        }
+        if row["wallet"] != CROSS:
+            item["isolatedSymbol"] = str(row["wallet"]).replace("/", "")
+        result.append(item)
+    return {"rows": result, "total": len(result)}

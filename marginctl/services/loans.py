@@ -1,0 +1,268 @@
+"""Borrowing and repaying (DESIGN §4): the first hour's interest at borrow time, interest repaid first."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marginctl.config import Config
+from marginctl.domain.errors import (
+    BorrowLimitExceeded,
+    ExceedsMaxBorrowable,
+    InsufficientBalance,
+    InvalidInput,
+    MarginLevelTooLow,
+    NoPrice,
+    PoolInsufficient,
+    RepayExceedsDebt,
+)
+from marginctl.domain.ledger import (
+    BORROWED,
+    FREE,
+    INTEREST,
+    INTEREST_RECEIVABLE,
+    LENDING_POOL,
+    LOANED,
+    Posting,
+)
+from marginctl.domain.margin import HOURS_PER_DAY, borrow_headroom, hourly_interest
+from marginctl.domain.money import ZERO, div, format_amount, format_ratio, parse_amount
+from marginctl.domain.names import CROSS, SPOT, pair_assets, parse_asset, parse_pair
+from marginctl.domain.times import to_display, to_storage
+from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.services.risk import Position, wallet_position
+from marginctl.store import ledger
+from marginctl.store.database import Transaction
+
+MAX = "max"
+ALL = "all"
+ON_BORROW = "ON_BORROW"
+
+
+def _wallet_and_asset(config: Config, asset_text: str, isolated: str | None) -> tuple[str, str]:
+    asset = parse_asset(asset_text, config.assets)
+    if isolated is None:
+        return CROSS, asset
+    wallet = parse_pair(isolated, config.pairs)
+    if asset not in pair_assets(wallet):
+        raise InvalidInput(f"the {wallet} isolated wallet can borrow only {' or '.join(pair_assets(wallet))}")
+    return wallet, asset
+
+
+def interest_rates(config: Config, asset: str) -> dict[str, str]:
+    daily = config.assets[asset].daily_interest_rate
+    return {"dailyInterestRate": format(daily, "f"), "hourlyInterestRate": format(div(daily, HOURS_PER_DAY), "f")}
+
+
+def borrow_quote(context: Context, asset_text: str, amount_text: str, isolated: str | None) -> dict[str, Any]:
+    """What a person sees before confirming: the rates, the amount, the interest charged at once."""
+    config = context.config
+    wallet, asset = _wallet_and_asset(config, asset_text, isolated)
+    places = config.places(asset)
+    with context.read() as tx:
+        account = ledger.find_account(tx, context.account_name)
+        position = wallet_position(tx, config, int(account["id"]) if account else None, wallet)
+        limits = _borrow_limits(tx, config, position, asset)
+    amount = limits["max"] if amount_text.strip().lower() == MAX else parse_amount(amount_text, places)
+    daily = config.assets[asset].daily_interest_rate
+    return {
+        "asset": asset,
+        "wallet": wallet,
+        "amount": format_amount(amount, places),
+        "maxBorrowable": format_amount(limits["max"], places),
+        **interest_rates(config, asset),
+        "interestNow": format_amount(hourly_interest(amount, daily, places), places),
+    }
+
+
+def _borrow_limits(tx: Transaction, config: Config, position: Position, asset: str) -> dict[str, Decimal]:
+    """Each bound on a borrow separately, so a refusal can name the one that bites."""
+    settings = config.assets[asset]
+    price = position.prices.get(asset)
+    pool_id = ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL]
+    limit_left = max(settings.borrow_limit - position.balance(asset).borrowed, ZERO)
+    pool = ledger.free_balance(tx, pool_id, SPOT, asset)
+    if price is None or position.valuation.unpriced:
+        headroom = ZERO
+    else:
+        headroom = borrow_headroom(position.valuation, config.rules_for(position.wallet), price, settings.decimals)
+    return {"headroom": headroom, "limit": limit_left, "pool": pool, "max": min(headroom, limit_left, pool)}
+
+
+def borrow(
+    context: Context, asset_text: str, amount_text: str, isolated: str | None, client_id: str | None
+) -> dict[str, Any]:
+    config = context.config
+    wallet, asset = _wallet_and_asset(config, asset_text, isolated)
+    places = config.places(asset)
+    wants_max = amount_text.strip().lower() == MAX
+    requested = None if wants_max else parse_amount(amount_text, places)
+
+    def act(scope: WriteScope) -> dict[str, Any]:
+        position = wallet_position(scope.tx, config, scope.account_id, wallet)
+        if asset not in position.prices:
+            raise NoPrice(f"{asset} has no price; set one with: marginctl price set {asset}/{config.valuation_asset}")
+        if position.valuation.unpriced:
+            raise NoPrice(f"no price for {', '.join(position.valuation.unpriced)} in {wallet}; cannot value it")
+        rules = config.rules_for(wallet)
+        level = position.collateral_margin_level
+        if level is not None and level <= rules.initial_level:
+            raise MarginLevelTooLow(
+                f"{wallet}'s collateral margin level {format_ratio(level)} is at or below "
+                f"{format_ratio(rules.initial_level)}; no more borrowing until it rises"
+            )
+        limits = _borrow_limits(scope.tx, config, position, asset)
+        amount = limits["max"] if requested is None else requested
+        shown = format_amount(amount, places)
+        if amount > limits["limit"]:
+            raise BorrowLimitExceeded(
+                f"borrowing {shown} {asset} exceeds the borrow limit of {config.assets[asset].borrow_limit} "
+                f"{asset}; {format_amount(limits['limit'], places)} left"
+            )
+        if amount > limits["pool"]:
+            raise PoolInsufficient(f"the lending pool holds only {format_amount(limits['pool'], places)} {asset}")
+        if amount > limits["headroom"] or amount <= 0:
+            raise ExceedsMaxBorrowable(
+                f"borrowing {shown} {asset} exceeds the max borrowable {format_amount(limits['max'], places)} {asset}"
+            )
+        loan_entry = charge_borrow(scope, wallet, asset, amount)
+        interest = hourly_interest(amount, config.assets[asset].daily_interest_rate, places)
+        return {
+            "tranId": loan_entry,
+            "kind": "borrow",
+            "account": context.account_name,
+            "wallet": wallet,
+            "asset": asset,
+            "amount": shown,
+            "interestCharged": format_amount(interest, places),
+            **interest_rates(config, asset),
+            "time": to_display(scope.at),
+        }
+
+    arguments = {"asset": asset, "wallet": wallet, "amount": MAX if requested is None else str(requested)}
+    return run_write(context, "borrow", arguments, client_id, act)
+
+
+def charge_borrow(scope: WriteScope, wallet: str, asset: str, amount: Decimal) -> int:
+    """Lend `amount` into the wallet and charge the first hour at once (Binance's ON_BORROW)."""
+    pool_id = scope.system_ids[LENDING_POOL]
+    entry_id = scope.post(
+        "borrow",
+        [
+            Posting(scope.account_id, wallet, asset, FREE, amount),
+            Posting(scope.account_id, wallet, asset, BORROWED, -amount),
+            Posting(pool_id, SPOT, asset, FREE, -amount),
+            Posting(pool_id, SPOT, asset, LOANED, amount),
+        ],
+    )
+    settings = scope.config.assets[asset]
+    record_interest(scope, wallet, asset, amount, settings.daily_interest_rate, ON_BORROW, None)
+    return entry_id
+
+
+def record_interest(
+    scope: WriteScope,
+    wallet: str,
+    asset: str,
+    principal: Decimal,
+    daily_rate: Decimal,
+    charge_type: str,
+    periodic_hour: str | None,
+) -> Decimal:
+    """One hour's interest: an `interest` entry and its row in the interest history."""
+    interest = hourly_interest(principal, daily_rate, scope.config.places(asset))
+    if interest == 0:
+        return interest
+    pool_id = scope.system_ids[LENDING_POOL]
+    entry_id = scope.post(
+        "interest",
+        [
+            Posting(scope.account_id, wallet, asset, INTEREST, -interest),
+            Posting(pool_id, SPOT, asset, INTEREST_RECEIVABLE, interest),
+        ],
+        memo=f"{charge_type} {principal} {asset} at daily {daily_rate}",
+    )
+    scope.tx.execute(
+        "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
+        "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :at, :type, :hour, "
+        ":principal, :daily_rate, :interest)",
+        {
+            "entry_id": entry_id,
+            "account_id": scope.account_id,
+            "wallet": wallet,
+            "asset": asset,
+            "at": to_storage(scope.at),
+            "type": charge_type,
+            "hour": periodic_hour,
+            "principal": principal,
+            "daily_rate": daily_rate,
+            "interest": interest,
+        },
+    )
+    return interest
+
+
+def repay(
+    context: Context, asset_text: str, amount_text: str, isolated: str | None, client_id: str | None
+) -> dict[str, Any]:
+    config = context.config
+    wallet, asset = _wallet_and_asset(config, asset_text, isolated)
+    places = config.places(asset)
+    wants_all = amount_text.strip().lower() == ALL
+    requested = None if wants_all else parse_amount(amount_text, places)
+
+    def act(scope: WriteScope) -> dict[str, Any]:
+        balance = wallet_position(scope.tx, config, scope.account_id, wallet).balance(asset)
+        owed = balance.liability
+        amount = owed if requested is None else requested
+        if owed == 0:
+            raise RepayExceedsDebt(f"{wallet} owes no {asset}")
+        if amount > owed:
+            raise RepayExceedsDebt(
+                f"repaying {format_amount(amount, places)} {asset} exceeds the debt of "
+                f"{format_amount(owed, places)} (principal {format_amount(balance.borrowed, places)}"
+                f" + interest {format_amount(balance.interest, places)})"
+            )
+        if amount > balance.free:
+            raise InsufficientBalance(
+                f"insufficient {asset} in {wallet}: free {format_amount(balance.free, places)}, "
+                f"repay needs {format_amount(amount, places)}"
+            )
+        to_interest, to_principal = settle_debt(scope, wallet, asset, amount, balance.interest)
+        return {
+            "tranId": scope.last_entry_id,
+            "kind": "repay",
+            "account": context.account_name,
+            "wallet": wallet,
+            "asset": asset,
+            "amount": format_amount(amount, places),
+            "interestRepaid": format_amount(to_interest, places),
+            "principalRepaid": format_amount(to_principal, places),
+            "borrowed": format_amount(balance.borrowed - to_principal, places),
+            "interest": format_amount(balance.interest - to_interest, places),
+            "time": to_display(scope.at),
+        }
+
+    arguments = {"asset": asset, "wallet": wallet, "amount": ALL if requested is None else str(requested)}
+    return run_write(context, "repay", arguments, client_id, act)
+
+
+def settle_debt(
+    scope: WriteScope, wallet: str, asset: str, amount: Decimal, interest_owed: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Pay `amount` from the wallet's free balance: interest first, then principal (Binance)."""
+    to_interest = min(amount, interest_owed)
+    to_principal = amount - to_interest
+    pool_id = scope.system_ids[LENDING_POOL]
+    scope.post(
+        "repay",
+        [
+            Posting(scope.account_id, wallet, asset, FREE, -amount),
+            Posting(scope.account_id, wallet, asset, INTEREST, to_interest),
+            Posting(scope.account_id, wallet, asset, BORROWED, to_principal),
+            Posting(pool_id, SPOT, asset, FREE, amount),
+            Posting(pool_id, SPOT, asset, INTEREST_RECEIVABLE, -to_interest),
+            Posting(pool_id, SPOT, asset, LOANED, -to_principal),
+        ],
+    )
+    return to_interest, to_principal

@@ -1,0 +1,104 @@
+"""Shared fixtures: a fresh wallet file per test, and the CLI run in-process the way a user runs it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marginctl.cli import main
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    def error(self) -> dict[str, str]:
+        return json.loads(self.err)["error"]
+
+
+class _NotATerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+def run_cli(args: list[str], stdin: str = "") -> Result:
+    """Run `marginctl ARGS` in this process: exit code, stdout and stderr as a user would see them."""
+    out, err = io.StringIO(), io.StringIO()
+    old_argv, old_stdin = sys.argv, sys.stdin
+    sys.argv = ["marginctl", *args]
+    sys.stdin = _NotATerminal(stdin)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        sys.argv, sys.stdin = old_argv, old_stdin
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config or wallet, or inherits MARGINCTL_* settings."""
+    for name in ("MARGINCTL_DB", "MARGINCTL_CONFIG", "MARGINCTL_ACCOUNT", "MARGINCTL_NOW", "MARGINCTL_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+@dataclass
+class Wallet:
+    """A fresh wallet file; `run` invokes marginctl on it with `--db` (and `--config` when set)."""
+
+    path: Path
+    config: Path | None = None
+
+    def run(self, *args: str, now: str | None = None, stdin: str = "", account: str | None = None) -> Result:
+        options = ["--db", str(self.path)]
+        if self.config is not None:
+            options += ["--config", str(self.config)]
+        if account is not None:
+            options += ["--account", account]
+        if now is not None:
+            options += ["--now", now]
+        return run_cli([*options, *args], stdin=stdin)
+
+    def ok(self, *args: str, now: str | None = None, account: str | None = None) -> Any:
+        """Run with --json, require exit 0, return the parsed document."""
+        result = self.run(*args, "--json", now=now, account=account)
+        assert result.code == 0, (result.code, result.err)
+        return result.json()
+
+    def with_config(self, toml: str) -> Wallet:
+        self.config = self.path.parent / "config.toml"
+        self.config.write_text(toml, encoding="utf-8")
+        return self
+
+
+@pytest.fixture
+def wallet(tmp_path: Path) -> Wallet:
+    return Wallet(tmp_path / "wallet.db")
+
+
+@pytest.fixture
+def make_wallet(tmp_path: Path) -> Callable[[str], Wallet]:
+    def make(name: str) -> Wallet:
+        return Wallet(tmp_path / f"{name}.db")
+
+    return make
