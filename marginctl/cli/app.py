@@ -249,6 +249,74 @@ def interest(
     _run(ctx, as_json, lambda context: interest_service.interest_history(context, asset, since), render)
 
 
+@app.command()
+def trade(
+    ctx: typer.Context,
+    side: Annotated[str, typer.Argument(help="buy or sell.")],
+    pair: Annotated[str, typer.Argument(help="Pair, e.g. BTC/USDT.")],
+    quantity: Annotated[str | None, typer.Argument(help="Base quantity (rounded down to the step).")] = None,
+    quote: Annotated[str | None, typer.Option("--quote", help="Spend (buy) or receive (sell) this much quote.")] = None,
+    price: Annotated[str | None, typer.Option("--price", help="Limit price; without it, a market order.")] = None,
+    stop: Annotated[str | None, typer.Option("--stop", help="Stop price (with --price: stop-limit).")] = None,
+    side_effect: Annotated[
+        str, typer.Option("--side-effect", help="normal, auto-borrow (MARGIN_BUY) or auto-repay (AUTO_REPAY).")
+    ] = "normal",
+    isolated: Annotated[bool, typer.Option("--isolated", help="Trade in the pair's isolated wallet.")] = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Place an order in the margin wallet: market, limit (--price) or stop-limit (--stop and --price)."""
+    from marginctl.services import trading
+
+    def action(context: Any) -> Any:
+        request = trading.parse_order(context.config, side, pair, quantity, quote, price, stop, side_effect, isolated)
+        return trading.place_order(context, request, client_id)
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.order_line(result)
+
+    _run(ctx, as_json, action, render)
+
+
+@app.command()
+def orders(
+    ctx: typer.Context,
+    include_closed: Annotated[bool, typer.Option("--all", help="Also filled and cancelled orders.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open orders (with --all, every order)."""
+    from marginctl.services import trading
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.orders_table(result)
+
+    _run(ctx, as_json, lambda context: trading.list_orders(context, include_closed), render)
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context,
+    order_id: Annotated[str | None, typer.Argument(help="The orderId to cancel.")] = None,
+    cancel_all: Annotated[bool, typer.Option("--all", help="Cancel every open order.")] = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Cancel open orders, releasing their locked funds (and repaying what auto-borrow lent)."""
+    from marginctl.services import trading
+
+    def render(result: Any) -> None:
+        if not result:
+            typer.echo("No open orders.")
+        for order in result:
+            typer.echo(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}).")
+
+    _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
+
+
 @price_app.command("set")
 def price_set(
     ctx: typer.Context,
@@ -263,6 +331,8 @@ def price_set(
 
     def render(result: Any) -> None:
         typer.echo(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
+        if result["triggered"] or result["filled"]:
+            typer.echo(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
 
     _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render)
 

@@ -10,6 +10,9 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+#: Binance's sideEffectType as the CLI's --side-effect names it.
+EFFECT_NAMES = {"NO_SIDE_EFFECT": "normal", "MARGIN_BUY": "auto-borrow", "AUTO_REPAY": "auto-repay"}
+
 STATUS_STYLES = {
     "EXCESSIVE": "green",
     "NORMAL": "green",
@@ -20,7 +23,9 @@ STATUS_STYLES = {
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    """A terminal's own width; 120 columns when piped, so amounts keep all their places."""
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=120)
 
 
 def _short_time(iso: str | None) -> str:
@@ -168,7 +173,7 @@ def interest_table(result: dict[str, Any]) -> None:
     table = Table(box=box.SIMPLE_HEAVY)
     for column in ("Time", "Asset", "Wallet", "Principal", "Interest", "Daily rate", "Type"):
         numeric = column in ("Principal", "Interest", "Daily rate")
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for row in result["rows"]:
         table.add_row(
             _short_time(row["interestAccuredTime"]),
@@ -178,5 +183,43 @@ def interest_table(result: dict[str, Any]) -> None:
             row["interest"],
             row["interestRate"],
             row["type"],
+        )
+    _console().print(table)
+
+
+def order_line(order: dict[str, Any]) -> None:
+    console = _console()
+    what = f"{order['side']} {order['origQty']} {order['pair']} {order['type']}"
+    if order["price"]:
+        what += f" @ {order['price']}"
+    if order["stopPrice"]:
+        what += f" stop {order['stopPrice']}"
+    if order.get("marginBuyBorrowAmount"):
+        console.print(f"Borrowed {order['marginBuyBorrowAmount']} {order['marginBuyBorrowAsset']} for the order.")
+    for fill in order.get("fills", []):
+        console.print(f"Filled {fill['qty']} at {fill['price']}, fee {fill['commission']} {fill['commissionAsset']}.")
+    console.print(f"Order {order['orderId']}: {what} — {order['status']}")
+
+
+def orders_table(result: list[dict[str, Any]]) -> None:
+    if not result:
+        _console().print("No orders.")
+        return
+    table = Table(box=box.SIMPLE_HEAVY)
+    for column in ("orderId", "Time", "Wallet", "Side", "Type", "Price", "Stop", "Qty", "Executed", "Status", "Effect"):
+        table.add_column(column, overflow="fold")
+    for order in result:
+        table.add_row(
+            str(order["orderId"]),
+            _short_time(order["time"]),
+            order["wallet"],
+            order["side"],
+            order["type"],
+            order["price"] or "-",
+            order["stopPrice"] or "-",
+            order["origQty"],
+            order["executedQty"],
+            order["status"],
+            EFFECT_NAMES.get(order["sideEffectType"], order["sideEffectType"]),
         )
     _console().print(table)

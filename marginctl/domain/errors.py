@@ -117,3 +117,23 @@ class RepayExceedsDebt(Refused):
 
 class DatabaseBusy(Refused):
     code = "database_busy"
+
+
+class MinNotional(Refused):
+    code = "min_notional"
+
+
+class UnknownOrder(Refused):
+    code = "unknown_order"
+
+
+class LiquidationInProgress(Refused):
+    code = "liquidation_in_progress"
+
+
+class WouldTriggerImmediately(Refused):
+    code = "would_trigger_immediately"
+
+
+class CoolingOffActive(Refused):
+    code = "cooling_off_active"

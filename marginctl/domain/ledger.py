@@ -71,6 +71,8 @@ ENTRY_KINDS = (
     "borrow",
     "repay",
     "interest",
+    "order",
+    "cancel",
     "trade",
     "fee",
     "liquidation",

@@ -10,6 +10,7 @@ from marginctl.domain import audit as checks
 from marginctl.domain.ledger import LENDING_POOL, Posting
 from marginctl.domain.money import from_text
 from marginctl.services.context import Context
+from marginctl.services.trading import open_order_holds
 
 
 def audit(context: Context) -> dict[str, Any]:
@@ -36,6 +37,7 @@ def audit(context: Context) -> dict[str, Any]:
             )
             for row in tx.execute("SELECT account_id, wallet, asset, bucket, amount FROM balances")
         }
+        held_by_orders = open_order_holds(tx)
         periodic = [
             (int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["periodic_hour"]))
             for row in tx.execute(
@@ -51,8 +53,7 @@ def audit(context: Context) -> dict[str, Any]:
         "no_negative_balance": checks.no_negative_user_funds(materialized, user_ids, names),
         "liabilities_match_receivables": checks.liabilities_match_receivables(materialized, user_ids, pool_id),
         "interest_hours_unique": checks.interest_hours_unique(periodic),
-        # No order type exists yet, so nothing may be locked.
-        "locks_match_orders": checks.locks_match_orders(materialized, {}, names),
+        "locks_match_orders": checks.locks_match_orders(materialized, held_by_orders, names),
     }
     violations = [
         {"check": violation.check, "where": violation.where, "detail": violation.detail}

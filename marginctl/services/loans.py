@@ -99,33 +99,7 @@ def borrow(
     requested = None if wants_max else parse_amount(amount_text, places)
 
     def act(scope: WriteScope) -> dict[str, Any]:
-        position = wallet_position(scope.tx, config, scope.account_id, wallet)
-        if asset not in position.prices:
-            raise NoPrice(f"{asset} has no price; set one with: marginctl price set {asset}/{config.valuation_asset}")
-        if position.valuation.unpriced:
-            raise NoPrice(f"no price for {', '.join(position.valuation.unpriced)} in {wallet}; cannot value it")
-        rules = config.rules_for(wallet)
-        level = position.collateral_margin_level
-        if level is not None and level <= rules.initial_level:
-            raise MarginLevelTooLow(
-                f"{wallet}'s collateral margin level {format_ratio(level)} is at or below "
-                f"{format_ratio(rules.initial_level)}; no more borrowing until it rises"
-            )
-        limits = _borrow_limits(scope.tx, config, position, asset)
-        amount = limits["max"] if requested is None else requested
-        shown = format_amount(amount, places)
-        if amount > limits["limit"]:
-            raise BorrowLimitExceeded(
-                f"borrowing {shown} {asset} exceeds the borrow limit of {config.assets[asset].borrow_limit} "
-                f"{asset}; {format_amount(limits['limit'], places)} left"
-            )
-        if amount > limits["pool"]:
-            raise PoolInsufficient(f"the lending pool holds only {format_amount(limits['pool'], places)} {asset}")
-        if amount > limits["headroom"] or amount <= 0:
-            raise ExceedsMaxBorrowable(
-                f"borrowing {shown} {asset} exceeds the max borrowable {format_amount(limits['max'], places)} {asset}"
-            )
-        loan_entry = charge_borrow(scope, wallet, asset, amount)
+        amount, loan_entry = lend(scope, wallet, asset, requested)
         interest = hourly_interest(amount, config.assets[asset].daily_interest_rate, places)
         return {
             "tranId": loan_entry,
@@ -133,7 +107,7 @@ def borrow(
             "account": context.account_name,
             "wallet": wallet,
             "asset": asset,
-            "amount": shown,
+            "amount": format_amount(amount, places),
             "interestCharged": format_amount(interest, places),
             **interest_rates(config, asset),
             "time": to_display(scope.at),
@@ -141,6 +115,42 @@ def borrow(
 
     arguments = {"asset": asset, "wallet": wallet, "amount": MAX if requested is None else str(requested)}
     return run_write(context, "borrow", arguments, client_id, act)
+
+
+def lend(scope: WriteScope, wallet: str, asset: str, requested: Decimal | None) -> tuple[Decimal, int]:
+    """Check every borrowing rule, then lend `requested` (None: the max): the one path for borrow and MARGIN_BUY.
+
+    Returns the amount lent and the borrow entry's id.
+    """
+    config = scope.config
+    places = config.places(asset)
+    position = wallet_position(scope.tx, config, scope.account_id, wallet)
+    if asset not in position.prices:
+        raise NoPrice(f"{asset} has no price; set one with: marginctl price set {asset}/{config.valuation_asset}")
+    if position.valuation.unpriced:
+        raise NoPrice(f"no price for {', '.join(position.valuation.unpriced)} in {wallet}; cannot value it")
+    rules = config.rules_for(wallet)
+    level = position.collateral_margin_level
+    if level is not None and level <= rules.initial_level:
+        raise MarginLevelTooLow(
+            f"{wallet}'s collateral margin level {format_ratio(level)} is at or below "
+            f"{format_ratio(rules.initial_level)}; no more borrowing until it rises"
+        )
+    limits = _borrow_limits(scope.tx, config, position, asset)
+    amount = limits["max"] if requested is None else requested
+    shown = format_amount(amount, places)
+    if amount > limits["limit"]:
+        raise BorrowLimitExceeded(
+            f"borrowing {shown} {asset} exceeds the borrow limit of {config.assets[asset].borrow_limit} "
+            f"{asset}; {format_amount(limits['limit'], places)} left"
+        )
+    if amount > limits["pool"]:
+        raise PoolInsufficient(f"the lending pool holds only {format_amount(limits['pool'], places)} {asset}")
+    if amount > limits["headroom"] or amount <= 0:
+        raise ExceedsMaxBorrowable(
+            f"borrowing {shown} {asset} exceeds the max borrowable {format_amount(limits['max'], places)} {asset}"
+        )
+    return amount, charge_borrow(scope, wallet, asset, amount)
 
 
 def charge_borrow(scope: WriteScope, wallet: str, asset: str, amount: Decimal) -> int:

@@ -47,7 +47,9 @@ def set_price(
             "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
             {"pair": pair, "price": price, "at": to_storage(at)},
         )
-        return _price_view(config, pair, price, to_storage(at), "manual")
+        from marginctl.services.trading import match_orders
+
+        return {**_price_view(config, pair, price, to_storage(at), "manual"), **match_orders(scope, pair, price)}
 
     return run_write(
         context, "price-set", {"pair": pair, "price": str(price), "at": to_storage(at)}, client_id, record, at=at

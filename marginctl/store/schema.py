@@ -144,6 +144,36 @@ interest_charges = Table(
     Index("ix_interest_account_time", "account_id", "charged_at"),
 )
 
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("client_order_id", String(64)),
+    Column("wallet", String(32), nullable=False),
+    Column("pair", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("type", String(24), nullable=False),
+    Column("price", Amount),
+    Column("stop_price", Amount),
+    # A stop-limit order becomes a plain limit order once its stop is reached.
+    Column("triggered", Boolean, nullable=False),
+    Column("orig_qty", Amount, nullable=False),
+    Column("executed_qty", Amount, nullable=False),
+    Column("quote_qty", Amount, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("side_effect", String(16), nullable=False),
+    # What the open order holds in `locked` (quote for a buy, base for a sell), for audit and cancel.
+    Column("locked_asset", String(16)),
+    Column("locked_amount", Amount, nullable=False),
+    # What MARGIN_BUY borrowed for it, repaid if it is cancelled (Binance's autoRepayAtCancel).
+    Column("borrowed_amount", Amount, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+    Index("ix_orders_open_pair", "status", "pair", "id"),
+    Index("ix_orders_account", "account_id", "id"),
+)
+
 meta = Table(
     "meta",
     metadata,

@@ -1,0 +1,106 @@
+"""Order rules (DESIGN §5): pair filters, when stops trigger and limits cross, and what a fill moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from marginctl.domain.errors import InvalidAmount, MinNotional
+from marginctl.domain.money import MONEY_CONTEXT, div, mul, round_down, round_up
+
+BUY = "BUY"
+SELL = "SELL"
+MARKET = "MARKET"
+LIMIT = "LIMIT"
+STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"
+TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+
+NEW = "NEW"
+FILLED = "FILLED"
+CANCELED = "CANCELED"
+
+#: Binance's sideEffectType values, by the names the CLI takes.
+SIDE_EFFECTS = {"normal": "NO_SIDE_EFFECT", "auto-borrow": "MARGIN_BUY", "auto-repay": "AUTO_REPAY"}
+NO_SIDE_EFFECT = "NO_SIDE_EFFECT"
+MARGIN_BUY = "MARGIN_BUY"
+AUTO_REPAY = "AUTO_REPAY"
+
+
+def round_to_step(quantity: Decimal, step_size: Decimal) -> Decimal:
+    """Quantities are rounded down to the pair's step (Binance's LOT_SIZE filter)."""
+    steps = (quantity / step_size).to_integral_value(rounding=ROUND_DOWN, context=MONEY_CONTEXT)
+    return mul(steps, step_size)
+
+
+def quantity_for_quote(quote_amount: Decimal, price: Decimal, step_size: Decimal) -> Decimal:
+    """`--quote`: as much base as that quote amount buys (or fetches) at the price, down to the step."""
+    return round_to_step(div(quote_amount, price), step_size)
+
+
+def check_min_notional(quantity: Decimal, price: Decimal, min_notional: Decimal) -> None:
+    notional = mul(quantity, price)
+    if notional < min_notional:
+        raise MinNotional(f"order value {notional.normalize():f} is below the pair's minimum notional {min_notional}")
+
+
+def require_step_quantity(quantity: Decimal, step_size: Decimal) -> Decimal:
+    rounded = round_to_step(quantity, step_size)
+    if rounded <= 0:
+        raise InvalidAmount(f"quantity {quantity} is below the pair's step size {step_size.normalize()}")
+    return rounded
+
+
+def stop_type(side: str, stop_price: Decimal, last_price: Decimal) -> str | None:
+    """Binance's stop-limit kinds: a stop against the move is a stop-loss, one with it a take-profit.
+
+    None when the stop equals the last price: the order would trigger immediately (Binance -2010).
+    """
+    if stop_price == last_price:
+        return None
+    if side == SELL:
+        return STOP_LOSS_LIMIT if stop_price < last_price else TAKE_PROFIT_LIMIT
+    return STOP_LOSS_LIMIT if stop_price > last_price else TAKE_PROFIT_LIMIT
+
+
+def stop_reached(order_type: str, side: str, stop_price: Decimal, price: Decimal) -> bool:
+    """A stop-loss sell triggers at price ≤ stop, a stop-loss buy at price ≥ stop; take-profits mirror."""
+    falling_trigger = (side == SELL) == (order_type == STOP_LOSS_LIMIT)
+    return price <= stop_price if falling_trigger else price >= stop_price
+
+
+def limit_crossed(side: str, limit_price: Decimal, price: Decimal) -> bool:
+    """A buy fills when the price is at or below its limit, a sell at or above (DESIGN §5)."""
+    return price <= limit_price if side == BUY else price >= limit_price
+
+
+@dataclass(frozen=True)
+class Fill:
+    """What one fill moves: the user pays `paid` of one asset, receives `received` of the other after `fee`."""
+
+    quantity: Decimal
+    price: Decimal
+    quote_amount: Decimal
+    paid: Decimal
+    fee: Decimal
+    received: Decimal
+
+
+def fill(side: str, quantity: Decimal, price: Decimal, fee_rate: Decimal, base_places: int, quote_places: int) -> Fill:
+    """A fill at `price`; the fee is charged in the asset received (DESIGN §2: the user's side rounds against it).
+
+    Buy 0.01 BTC at 60000: pays 600 USDT, fee 0.00001 BTC, receives 0.00999 BTC.
+    Sell 0.01 BTC at 60000: pays 0.01 BTC, receives 600 − 0.6 = 599.4 USDT.
+    """
+    notional = mul(quantity, price)
+    if side == BUY:
+        paid = round_up(notional, quote_places)
+        fee = round_up(mul(quantity, fee_rate), base_places)
+        return Fill(quantity, price, paid, paid, fee, quantity - fee)
+    gross = round_down(notional, quote_places)
+    fee = round_up(mul(gross, fee_rate), quote_places)
+    return Fill(quantity, price, gross, quantity, fee, gross - fee)
+
+
+def hold_for(side: str, quantity: Decimal, price: Decimal, quote_places: int) -> Decimal:
+    """What an order locks: a buy the quote it may spend (rounded up), a sell its base quantity."""
+    return round_up(mul(quantity, price), quote_places) if side == BUY else quantity

@@ -1,0 +1,406 @@
+"""Orders in margin wallets: placing, filling on price updates, cancelling (DESIGN §5)."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+from marginctl.config import Config
+from marginctl.domain import orders as rules
+from marginctl.domain.errors import (
+    InsufficientBalance,
+    InvalidInput,
+    LiquidationInProgress,
+    NoPrice,
+    UnknownOrder,
+    WouldTriggerImmediately,
+)
+from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
+from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
+from marginctl.domain.names import CROSS, pair_assets, parse_pair
+from marginctl.domain.prices import parse_price
+from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.services.context import Context, WriteScope, lookup_account, run_write
+from marginctl.services.loans import lend, settle_debt
+from marginctl.services.prices import pair_quotes
+from marginctl.services.risk import wallet_position
+from marginctl.store import ledger
+from marginctl.store.database import Row, Transaction
+
+ORDER_COLUMNS = (
+    "id, account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, orig_qty, "
+    "executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
+    "created_at, updated_at"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderRequest:
+    side: str
+    pair: str
+    wallet: str
+    quantity: Decimal | None
+    quote_amount: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    side_effect: str
+
+
+def parse_order(
+    config: Config,
+    side_text: str,
+    pair_text: str,
+    quantity_text: str | None,
+    quote_text: str | None,
+    price_text: str | None,
+    stop_text: str | None,
+    side_effect_text: str,
+    isolated: bool,
+) -> OrderRequest:
+    """Everything about an order that can be refused before looking at the wallet (exit 2)."""
+    side = side_text.strip().upper()
+    if side not in (rules.BUY, rules.SELL):
+        raise InvalidInput(f"side must be buy or sell, got {side_text[:20]!r}")
+    pair = parse_pair(pair_text, config.pairs)
+    settings = config.pairs[pair]
+    base, quote = pair_assets(pair)
+    if (quantity_text is None) == (quote_text is None):
+        raise InvalidInput("give either a quantity or --quote AMOUNT, not both and not neither")
+    if stop_text is not None and price_text is None:
+        raise InvalidInput("--stop needs --price: a stop-limit order becomes a limit order at --price")
+    if quote_text is not None and price_text is not None:
+        raise InvalidInput("--quote is for market orders; give a quantity with --price")
+    side_effect = rules.SIDE_EFFECTS.get(side_effect_text.strip().lower())
+    if side_effect is None:
+        raise InvalidInput(f"--side-effect must be one of {', '.join(rules.SIDE_EFFECTS)}")
+    quantity = None
+    if quantity_text is not None:
+        raw = parse_amount(quantity_text, config.places(base), what="quantity")
+        quantity = rules.require_step_quantity(raw, settings.step_size)
+    return OrderRequest(
+        side=side,
+        pair=pair,
+        wallet=pair if isolated else CROSS,
+        quantity=quantity,
+        quote_amount=parse_amount(quote_text, config.places(quote), what="--quote") if quote_text else None,
+        limit_price=parse_price(price_text, settings.tick_size) if price_text else None,
+        stop_price=parse_price(stop_text, settings.tick_size, what="stop price") if stop_text else None,
+        side_effect=side_effect,
+    )
+
+
+def place_order(context: Context, request: OrderRequest, client_id: str | None) -> dict[str, Any]:
+    arguments = {key: str(value) for key, value in dataclasses.asdict(request).items()}
+    return run_write(context, "trade", arguments, client_id, lambda scope: _place(scope, request, client_id))
+
+
+def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> dict[str, Any]:
+    config = scope.config
+    settings = config.pairs[request.pair]
+    base, quote = pair_assets(request.pair)
+    quote_places = config.places(quote)
+    last = pair_quotes(scope.tx, config).get(request.pair)
+    if last is None:
+        raise NoPrice(f"{request.pair} has no price yet; set one with: marginctl price set {request.pair} PRICE")
+    last_price = last[0]
+    position = wallet_position(scope.tx, config, scope.account_id, request.wallet)
+    level = position.margin_level
+    if level is not None and level <= config.rules_for(request.wallet).liquidation_level:
+        raise LiquidationInProgress(f"{request.wallet} is at or below its liquidation level; no new orders")
+
+    reference_price = request.limit_price or last_price
+    quantity = request.quantity
+    if quantity is None:
+        assert request.quote_amount is not None
+        quantity = rules.quantity_for_quote(request.quote_amount, reference_price, settings.step_size)
+        if quantity <= 0:
+            raise InvalidInput(f"--quote {request.quote_amount} buys less than one step of {request.pair}")
+    rules.check_min_notional(quantity, reference_price, settings.min_notional)
+
+    if request.stop_price is not None:
+        order_type = rules.stop_type(request.side, request.stop_price, last_price)
+        if order_type is None:
+            raise WouldTriggerImmediately(f"stop {request.stop_price} equals the last price; it would trigger now")
+    else:
+        order_type = rules.LIMIT if request.limit_price is not None else rules.MARKET
+
+    spend_asset = quote if request.side == rules.BUY else base
+    need = rules.hold_for(request.side, quantity, reference_price, quote_places)
+    free = ledger.free_balance(scope.tx, scope.account_id, request.wallet, spend_asset)
+    borrowed = ZERO
+    if request.side_effect == rules.MARGIN_BUY and need > free:
+        borrowed, _ = lend(scope, request.wallet, spend_asset, need - free)
+    elif need > free:
+        raise InsufficientBalance(
+            f"insufficient {spend_asset} in {request.wallet}: free {format_amount(free, config.places(spend_asset))}, "
+            f"the order needs {format_amount(need, config.places(spend_asset))}"
+        )
+
+    order_id = _insert_order(scope, request, client_id, order_type, quantity, spend_asset, borrowed)
+    order = _load_order(scope.tx, order_id)
+    fills: list[dict[str, Any]] = []
+    if order_type == rules.MARKET:
+        fills.append(_fill(scope, order, last_price, config.fees.taker, from_locked=False))
+    elif order_type == rules.LIMIT and rules.limit_crossed(request.side, reference_price, last_price):
+        fills.append(_fill(scope, order, reference_price, config.fees.taker, from_locked=False))
+    else:
+        _lock(scope, order, need)
+    result = order_view(config, _load_order(scope.tx, order_id))
+    result["fills"] = fills
+    if borrowed:
+        result["marginBuyBorrowAmount"] = format_amount(borrowed, config.places(spend_asset))
+        result["marginBuyBorrowAsset"] = spend_asset
+    return result
+
+
+def _insert_order(
+    scope: WriteScope,
+    request: OrderRequest,
+    client_id: str | None,
+    order_type: str,
+    quantity: Decimal,
+    spend_asset: str,
+    borrowed: Decimal,
+) -> int:
+    rows = scope.tx.execute(
+        "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, "
+        "orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
+        "created_at, updated_at) VALUES (:account_id, :client_order_id, :wallet, :pair, :side, :type, :price, "
+        ":stop_price, :triggered, :orig_qty, 0, 0, 'NEW', :side_effect, :locked_asset, 0, :borrowed, :at, :at) "
+        "RETURNING id",
+        {
+            "account_id": scope.account_id,
+            "client_order_id": client_id,
+            "wallet": request.wallet,
+            "pair": request.pair,
+            "side": request.side,
+            "type": order_type,
+            "price": request.limit_price,
+            "stop_price": request.stop_price,
+            "triggered": False,
+            "orig_qty": quantity,
+            "side_effect": request.side_effect,
+            "locked_asset": spend_asset,
+            "borrowed": borrowed,
+            "at": to_storage(scope.at),
+        },
+    )
+    return int(rows[0]["id"])
+
+
+def _load_order(tx: Transaction, order_id: int) -> Row:
+    return tx.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})[0]
+
+
+def _lock(scope: WriteScope, order: Row, amount: Decimal) -> None:
+    """A resting order holds its funds: free → locked, recorded on the order for audit and cancel."""
+    asset = str(order["locked_asset"])
+    wallet = str(order["wallet"])
+    scope.post(
+        "order",
+        [
+            Posting(scope.account_id, wallet, asset, FREE, -amount),
+            Posting(scope.account_id, wallet, asset, LOCKED, amount),
+        ],
+        memo=f"order {order['id']} holds {amount} {asset}",
+    )
+    scope.tx.execute("UPDATE orders SET locked_amount = :amount WHERE id = :id", {"amount": amount, "id": order["id"]})
+
+
+def _fill(scope: WriteScope, order: Row, price: Decimal, fee_rate: Decimal, *, from_locked: bool) -> dict[str, Any]:
+    """Fill the whole order at `price` against the exchange; the fee goes to the fees account."""
+    config = scope.config
+    wallet = str(order["wallet"])
+    pair = str(order["pair"])
+    side = str(order["side"])
+    base, quote = pair_assets(pair)
+    base_places, quote_places = config.places(base), config.places(quote)
+    quantity = from_text(order["orig_qty"])
+    result = rules.fill(side, quantity, price, fee_rate, base_places, quote_places)
+    paid_asset, received_asset = (quote, base) if side == rules.BUY else (base, quote)
+    exchange_id, fees_id = scope.system_ids[EXCHANGE], scope.system_ids[FEES]
+    locked = from_text(order["locked_amount"]) if from_locked else ZERO
+    postings = [
+        Posting(scope.account_id, wallet, paid_asset, LOCKED, -locked),
+        # A buy resting at its limit paid exactly what it locked; anything else comes from free.
+        Posting(scope.account_id, wallet, paid_asset, FREE, locked - result.paid),
+        Posting(exchange_id, "spot", paid_asset, FREE, result.paid),
+        Posting(exchange_id, "spot", received_asset, FREE, -(result.received + result.fee)),
+        Posting(scope.account_id, wallet, received_asset, FREE, result.received),
+        Posting(fees_id, "spot", received_asset, FREE, result.fee),
+    ]
+    scope.post(
+        "trade",
+        [posting for posting in postings if posting.amount != 0],
+        memo=f"order {order['id']} {side} {quantity} {base} at {price}",
+    )
+    scope.tx.execute(
+        "UPDATE orders SET executed_qty = :quantity, quote_qty = :quote_qty, status = 'FILLED', locked_amount = 0, "
+        "updated_at = :at WHERE id = :id",
+        {"quantity": quantity, "quote_qty": result.quote_amount, "at": to_storage(scope.at), "id": order["id"]},
+    )
+    if order["side_effect"] == rules.AUTO_REPAY:
+        _auto_repay(scope, wallet, received_asset, result.received)
+    fee_places = base_places if side == rules.BUY else quote_places
+    return {
+        "price": format_amount(price, _price_places(config, pair)),
+        "qty": format_amount(quantity, base_places),
+        "commission": format_amount(result.fee, fee_places),
+        "commissionAsset": received_asset,
+    }
+
+
+def _auto_repay(scope: WriteScope, wallet: str, asset: str, received: Decimal) -> None:
+    """AUTO_REPAY: what a fill brings in repays that asset's debt, interest first."""
+    balance = wallet_position(scope.tx, scope.config, scope.account_id, wallet).balance(asset)
+    amount = min(received, balance.liability, balance.free)
+    if amount > 0:
+        settle_debt(scope, wallet, asset, amount, balance.interest)
+
+
+def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]:
+    """On a new price: trigger stops, then fill crossed limits at their limit price, oldest first."""
+    config = scope.config
+    open_orders = scope.tx.execute(
+        f"SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'NEW' AND pair = :pair ORDER BY id", {"pair": pair}
+    )
+    triggered_now: set[int] = set()
+    for order in open_orders:
+        waiting = order["stop_price"] is not None and not order["triggered"]
+        if waiting and rules.stop_reached(
+            str(order["type"]), str(order["side"]), from_text(order["stop_price"]), price
+        ):
+            triggered_now.add(int(order["id"]))
+            scope.tx.execute(
+                "UPDATE orders SET triggered = :yes, updated_at = :at WHERE id = :id",
+                {"yes": True, "at": to_storage(scope.at), "id": order["id"]},
+            )
+    fills = 0
+    accounts: dict[int, Row] = {}
+    for order in open_orders:
+        order_id = int(order["id"])
+        if order["stop_price"] is not None and not order["triggered"] and order_id not in triggered_now:
+            continue
+        limit_price = from_text(order["price"])
+        if not rules.limit_crossed(str(order["side"]), limit_price, price):
+            continue
+        account_id = int(order["account_id"])
+        if account_id not in accounts:
+            accounts[account_id] = scope.tx.execute(
+                "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
+                "FROM accounts WHERE id = :id",
+                {"id": account_id},
+            )[0]
+        owner_scope = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
+        # A stop that triggers and fills at once takes liquidity; a resting limit made it.
+        fee_rate = config.fees.taker if order_id in triggered_now else config.fees.maker
+        _fill(owner_scope, _load_order(scope.tx, order_id), limit_price, fee_rate, from_locked=True)
+        fills += 1
+    return {"triggered": len(triggered_now), "filled": fills}
+
+
+def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool, client_id: str | None) -> Any:
+    if cancel_all == (order_id_text is not None):
+        raise InvalidInput("give an ORDER_ID or --all")
+    order_id = None
+    if order_id_text is not None:
+        if not order_id_text.isdigit() or len(order_id_text) > 18:
+            raise InvalidInput(f"order ids are whole numbers, got {order_id_text[:20]!r}")
+        order_id = int(order_id_text)
+
+    def act(scope: WriteScope) -> list[dict[str, Any]]:
+        sql = f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id AND status = 'NEW'"
+        params: dict[str, Any] = {"account_id": scope.account_id}
+        if order_id is not None:
+            sql += " AND id = :id"
+            params["id"] = order_id
+        found = scope.tx.execute(sql + " ORDER BY id", params)
+        if order_id is not None and not found:
+            raise UnknownOrder(f"no open order {order_id} in account {scope.context.account_name}")
+        return [_cancel(scope, order) for order in found]
+
+    return run_write(context, "cancel", {"order": order_id, "all": cancel_all}, client_id, act)
+
+
+def _cancel(scope: WriteScope, order: Row) -> dict[str, Any]:
+    wallet, asset = str(order["wallet"]), str(order["locked_asset"])
+    locked = from_text(order["locked_amount"])
+    if locked:
+        scope.post(
+            "cancel",
+            [
+                Posting(scope.account_id, wallet, asset, LOCKED, -locked),
+                Posting(scope.account_id, wallet, asset, FREE, locked),
+            ],
+            memo=f"order {order['id']} cancelled",
+        )
+    scope.tx.execute(
+        "UPDATE orders SET status = 'CANCELED', locked_amount = 0, updated_at = :at WHERE id = :id",
+        {"at": to_storage(scope.at), "id": order["id"]},
+    )
+    borrowed = from_text(order["borrowed_amount"])
+    if borrowed:
+        # Binance's autoRepayAtCancel: a MARGIN_BUY order's loan is repaid when it is cancelled.
+        balance = wallet_position(scope.tx, scope.config, scope.account_id, wallet).balance(asset)
+        amount = min(borrowed, balance.liability, balance.free)
+        if amount > 0:
+            settle_debt(scope, wallet, asset, amount, balance.interest)
+    return order_view(scope.config, _load_order(scope.tx, int(order["id"])))
+
+
+def list_orders(context: Context, include_closed: bool) -> list[dict[str, Any]]:
+    with context.read() as tx:
+        account = lookup_account(tx, context)
+        if account is None:
+            return []
+        sql = f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id"
+        if not include_closed:
+            sql += " AND status = 'NEW'"
+        rows = tx.execute(sql + " ORDER BY id DESC", {"account_id": int(account["id"])})
+    return [order_view(context.config, row) for row in rows]
+
+
+def open_order_holds(tx: Transaction) -> dict[tuple[int, str, str, str], Decimal]:
+    """What every open order holds, as (account, wallet, asset, 'locked') → amount, for audit."""
+    holds: dict[tuple[int, str, str, str], Decimal] = {}
+    for row in tx.execute("SELECT account_id, wallet, locked_asset, locked_amount FROM orders WHERE status = 'NEW'"):
+        amount = from_text(row["locked_amount"])
+        if amount:
+            key = (int(row["account_id"]), str(row["wallet"]), str(row["locked_asset"]), LOCKED)
+            holds[key] = holds.get(key, ZERO) + amount
+    return holds
+
+
+def _price_places(config: Config, pair: str) -> int:
+    exponent = config.pairs[pair].tick_size.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(-exponent, 0)
+
+
+def order_view(config: Config, row: Row) -> dict[str, Any]:
+    """Binance's order fields."""
+    pair = str(row["pair"])
+    base, quote = pair_assets(pair)
+    price_places = _price_places(config, pair)
+    return {
+        "orderId": int(row["id"]),
+        "clientOrderId": row["client_order_id"],
+        "symbol": pair.replace("/", ""),
+        "pair": pair,
+        "wallet": row["wallet"],
+        "isIsolated": row["wallet"] != CROSS,
+        "side": row["side"],
+        "type": row["type"],
+        "price": format_amount(from_text(row["price"]), price_places) if row["price"] is not None else None,
+        "stopPrice": format_amount(from_text(row["stop_price"]), price_places)
+        if row["stop_price"] is not None
+        else None,
+        "origQty": format_amount(from_text(row["orig_qty"]), config.places(base)),
+        "executedQty": format_amount(from_text(row["executed_qty"]), config.places(base)),
+        "cummulativeQuoteQty": format_amount(from_text(row["quote_qty"]), config.places(quote)),
+        "status": row["status"],
+        "sideEffectType": row["side_effect"],
+        "time": to_display(from_storage(str(row["created_at"]))),
+        "updateTime": to_display(from_storage(str(row["updated_at"]))),
+    }
