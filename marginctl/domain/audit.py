@@ -17,7 +17,7 @@ from marginctl.domain.ledger import (
     Posting,
     unbalanced_assets,
 )
-from marginctl.domain.money import ZERO
+from marginctl.domain.money import ZERO, to_text
 
 #: (account id, wallet, asset, bucket)
 BalanceKey = tuple[int, str, str, str]
@@ -36,7 +36,7 @@ def entries_balance(postings_by_entry: Mapping[int, Iterable[Posting]]) -> list[
     for entry_id, postings in postings_by_entry.items():
         for asset, total in unbalanced_assets(postings).items():
             violations.append(
-                Violation("entries_balance", f"entry {entry_id}", f"{asset} postings sum to {total}, not 0")
+                Violation("entries_balance", f"entry {entry_id}", f"{asset} postings sum to {to_text(total)}, not 0")
             )
     return violations
 
@@ -62,7 +62,7 @@ def materialized_match(
                 Violation(
                     "balances_match_postings",
                     f"{names.get(account_id, account_id)} {wallet} {asset} {bucket}",
-                    f"stored {stored}, postings sum to {expected}",
+                    f"stored {to_text(stored)}, postings sum to {to_text(expected)}",
                 )
             )
     return violations
@@ -83,7 +83,7 @@ def no_negative_user_funds(
                 Violation(
                     "no_negative_balance",
                     f"{names.get(account_id, account_id)} {wallet} {asset} {bucket}",
-                    f"balance is {amount}",
+                    f"balance is {to_text(amount)}",
                 )
             )
     return violations
@@ -108,7 +108,8 @@ def liabilities_match_receivables(
                 Violation(
                     "liabilities_match_receivables",
                     f"{asset} {bucket}",
-                    f"users owe {owed[(asset, bucket)]}, the lending pool is owed {receivable[(asset, bucket)]}",
+                    f"users owe {to_text(owed[(asset, bucket)])}, "
+                    f"the lending pool is owed {to_text(receivable[(asset, bucket)])}",
                 )
             )
     return violations
@@ -137,7 +138,8 @@ def locks_match_orders(
                 Violation(
                     "locks_match_orders",
                     f"{names.get(account_id, account_id)} {wallet} {asset}",
-                    f"locked {locked.get(key, ZERO)}, open orders hold {held_by_orders.get(key, ZERO)}",
+                    f"locked {to_text(locked.get(key, ZERO))}, "
+                    f"open orders hold {to_text(held_by_orders.get(key, ZERO))}",
                 )
             )
     return violations

@@ -174,6 +174,30 @@ orders = Table(
     Index("ix_orders_account", "account_id", "id"),
 )
 
+loan_accruals = Table(
+    "loan_accruals",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("wallet", String(32), primary_key=True),
+    Column("asset", String(16), primary_key=True),
+    # The last hour boundary whose PERIODIC interest this loan has been charged (or did not owe).
+    Column("accrued_through", Time, nullable=False),
+)
+
+risk_events = Table(
+    "risk_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("wallet", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", Time, nullable=False),
+    Column("margin_level", Text),
+    Column("entry_id", Integer, ForeignKey("entries.id")),
+    Column("detail", Text),
+    Index("ix_risk_events_wallet", "account_id", "wallet", "kind", "at"),
+)
+
 meta = Table(
     "meta",
     metadata,

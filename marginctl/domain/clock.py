@@ -1,0 +1,39 @@
+"""Hour boundaries for interest (DESIGN §6) and the end of a cooling-off period (DESIGN §4)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta
+
+from marginctl.domain.errors import InvalidInput
+
+ONE_HOUR = timedelta(hours=1)
+COOLING_OFF_PERIODS = ("1d", "1w", "1m")
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def hours_after(start: datetime, until: datetime) -> list[datetime]:
+    """Every UTC hour boundary H with start < H ≤ until, in order."""
+    boundary = floor_hour(start) + ONE_HOUR
+    hours = []
+    while boundary <= until:
+        hours.append(boundary)
+        boundary += ONE_HOUR
+    return hours
+
+
+def cooling_off_end(period: str, now: datetime) -> datetime:
+    """Until 23:59:59 UTC of today (1d), of day +7 (1w), or of the same day next month (1m)."""
+    end_of_today = now.replace(hour=23, minute=59, second=59, microsecond=0)
+    if period == "1d":
+        return end_of_today
+    if period == "1w":
+        return end_of_today + timedelta(days=7)
+    if period == "1m":
+        year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+        day = min(now.day, calendar.monthrange(year, month)[1])
+        return end_of_today.replace(year=year, month=month, day=day)
+    raise InvalidInput(f"cooling-off period must be one of {', '.join(COOLING_OFF_PERIODS)}, got {period[:20]!r}")
