@@ -67,6 +67,7 @@ def _run(
     action: Callable[[Any], Any],
     render: Callable[[Any], None] | None = None,
     exit_code: Callable[[Any], int] | None = None,
+    risk_lines: bool = False,
 ) -> None:
     """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code."""
     from marginctl.domain.errors import MarginctlError
@@ -90,6 +91,8 @@ def _run(
         raise
     except Exception as error:
         raise typer.Exit(output.report_internal_error(error, as_json)) from None
+    if risk_lines:
+        output.report_risk(result)
     if as_json or render is None:
         output.print_json(result)
     else:
@@ -277,7 +280,7 @@ def trade(
 
         views.order_line(result)
 
-    _run(ctx, as_json, action, render)
+    _run(ctx, as_json, action, render, risk_lines=True)
 
 
 @app.command()
@@ -317,6 +320,56 @@ def cancel(
     _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 
 
+@app.command()
+def accrue(
+    ctx: typer.Context,
+    until: Annotated[str | None, typer.Option("--until", help="Charge the hours up to this time; default now.")] = None,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Charge every hourly interest due since the last run, for every account, exactly once; then risk-check."""
+    from marginctl.services import accrual
+
+    def render(result: Any) -> None:
+        totals = ", ".join(f"{amount} {asset}" for asset, amount in result["interest"].items()) or "nothing"
+        typer.echo(
+            f"Accrued {result['hoursProcessed']} hour(s) up to {result['until']}: "
+            f"{result['charges']} charge(s), {totals}."
+        )
+
+    _run(ctx, as_json, lambda context: accrual.accrue(context, until, client_id), render, risk_lines=True)
+
+
+@app.command()
+def cooloff(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Argument(help="1d, 1w or 1m.")],
+    yes: YesFlag = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Lock yourself out of new margin exposure until 23:59:59 UTC of today, day +7 or next month."""
+    from marginctl.services import cooloff as cooloff_service
+
+    def action(context: Any) -> Any:
+        if not yes and not _confirm(
+            "cooloff",
+            f"Cooling-off ({period}) blocks transfers into margin, borrowing and new orders and cannot be undone. "
+            "Start it?",
+        ):
+            from marginctl.domain.errors import ConfirmationRequired
+
+            raise ConfirmationRequired("cooling-off not confirmed; nothing changed")
+        return cooloff_service.start_cooloff(context, period, client_id)
+
+    _run(
+        ctx,
+        as_json,
+        action,
+        lambda result: typer.echo(f"Cooling-off until {result['coolingOffUntil']}."),
+    )
+
+
 @price_app.command("set")
 def price_set(
     ctx: typer.Context,
@@ -334,7 +387,7 @@ def price_set(
         if result["triggered"] or result["filled"]:
             typer.echo(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
 
-    _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render)
+    _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True)
 
 
 @price_app.command("show")

@@ -52,3 +52,24 @@ def report_internal_error(error: BaseException, as_json: bool) -> int:
     message = f"internal error ({type(error).__name__}: {error}); run with MARGINCTL_DEBUG=1 for details"
     report_error("internal_error", message, as_json)
     return EXIT_INTERNAL
+
+
+def report_risk(result: Any) -> None:
+    """One stderr line per wallet in margin call (yellow) or liquidated (red), for people and for cron mail."""
+    if not isinstance(result, dict):
+        return
+    color = sys.stderr.isatty()
+    for call in result.get("marginCalls", []):
+        line = (
+            f"warning: margin call: {call['account']} {call['wallet']} margin level {call['marginLevel']} "
+            f"({call['marginLevelStatus']}); liquidation at {call['liquidationLevel']}"
+        )
+        sys.stderr.write(f"\x1b[33m{line}\x1b[0m\n" if color else line + "\n")
+    for liquidation in result.get("liquidations", []):
+        line = (
+            f"LIQUIDATED: {liquidation['account']} {liquidation['wallet']} at margin level "
+            f"{liquidation['marginLevel']}: fee {liquidation['liquidationFee']} {liquidation['asset']}, "
+            f"insurance fund paid {liquidation['insurancePayout']}, "
+            f"left {liquidation['leftOver']} {liquidation['asset']}"
+        )
+        sys.stderr.write(f"\x1b[1;31m{line}\x1b[0m\n" if color else line + "\n")

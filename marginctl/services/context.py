@@ -150,10 +150,11 @@ def run_write(
     command: str,
     arguments: dict[str, Any],
     client_id: str | None,
-    action: Callable[[WriteScope], dict[str, Any]],
+    action: Callable[[WriteScope], Any],
     *,
     at: datetime | None = None,
-) -> dict[str, Any]:
+    catch_up: bool = True,
+) -> Any:
     """Run `action` in one write transaction, idempotently when a client id is given."""
     client_id = validate_client_id(client_id)
     fingerprint = json.dumps({"command": command, **arguments}, sort_keys=True, default=str)
@@ -174,6 +175,11 @@ def run_write(
                     )
                 return dict(json.loads(previous["result"]))
         advance_clock(tx, event_time)
+        if catch_up:
+            from marginctl.services.accrual import catch_up_account
+
+            # Interest hours this account's loans have passed are charged before anything changes them.
+            catch_up_account(tx, context.config, int(account["id"]), event_time)
         if client_id is not None:
             request_id = ledger.start_request(tx, int(account["id"]), client_id, command, fingerprint, event_time)
         scope = WriteScope(
@@ -198,3 +204,12 @@ def advance_clock(tx: Transaction, moment: datetime) -> None:
             f"time {to_display(moment)} is before the wallet's last event at {to_display(from_storage(last))}"
         )
     ledger.set_meta(tx, LAST_EVENT_KEY, to_storage(moment))
+
+
+def refuse_while_cooling_off(scope: WriteScope, what: str) -> None:
+    """Cooling-off blocks new margin exposure; unwinding (repay, cancel, transfer out) stays allowed."""
+    from marginctl.domain.errors import CoolingOffActive
+
+    until = scope.account["cooling_off_until"]
+    if until and to_storage(scope.at) <= until:
+        raise CoolingOffActive(f"cooling-off is active until {to_display(from_storage(until))}: {what} is blocked")

@@ -11,7 +11,7 @@ from marginctl.domain.margin import max_transferable
 from marginctl.domain.money import format_amount, parse_amount
 from marginctl.domain.names import SPOT, is_isolated, is_margin_wallet, pair_assets, parse_asset, parse_wallet
 from marginctl.domain.times import to_display, to_storage
-from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
 from marginctl.services.risk import wallet_position
 from marginctl.store import ledger
 
@@ -83,6 +83,8 @@ def transfer(
     amount = None if wants_max else parse_amount(amount_text, places)
 
     def move(scope: WriteScope) -> dict[str, Any]:
+        if is_margin_wallet(target):
+            refuse_while_cooling_off(scope, "transferring into a margin wallet")
         if is_margin_wallet(target) and not scope.account["agreement_accepted_at"]:
             if not accept_agreement:
                 raise AgreementRequired(

@@ -29,7 +29,8 @@ from marginctl.domain.margin import HOURS_PER_DAY, borrow_headroom, hourly_inter
 from marginctl.domain.money import ZERO, div, format_amount, format_ratio, parse_amount
 from marginctl.domain.names import CROSS, SPOT, pair_assets, parse_asset, parse_pair
 from marginctl.domain.times import to_display, to_storage
-from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.services.accrual import open_loan_clock
+from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
 from marginctl.services.risk import Position, wallet_position
 from marginctl.store import ledger
 from marginctl.store.database import Transaction
@@ -124,6 +125,7 @@ def lend(scope: WriteScope, wallet: str, asset: str, requested: Decimal | None) 
     """
     config = scope.config
     places = config.places(asset)
+    refuse_while_cooling_off(scope, "borrowing")
     position = wallet_position(scope.tx, config, scope.account_id, wallet)
     if asset not in position.prices:
         raise NoPrice(f"{asset} has no price; set one with: marginctl price set {asset}/{config.valuation_asset}")
@@ -167,6 +169,7 @@ def charge_borrow(scope: WriteScope, wallet: str, asset: str, amount: Decimal) -
     )
     settings = scope.config.assets[asset]
     record_interest(scope, wallet, asset, amount, settings.daily_interest_rate, ON_BORROW, None)
+    open_loan_clock(scope.tx, scope.account_id, wallet, asset, scope.at)
     return entry_id
 
 

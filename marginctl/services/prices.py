@@ -47,9 +47,12 @@ def set_price(
             "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
             {"pair": pair, "price": price, "at": to_storage(at)},
         )
+        from marginctl.services.risk_check import pair_risk
         from marginctl.services.trading import match_orders
 
-        return {**_price_view(config, pair, price, to_storage(at), "manual"), **match_orders(scope, pair, price)}
+        matched = match_orders(scope, pair, price)
+        risk = pair_risk(scope, pair)
+        return {**_price_view(config, pair, price, to_storage(at), "manual"), **matched, **risk.as_json()}
 
     return run_write(
         context, "price-set", {"pair": pair, "price": str(price), "at": to_storage(at)}, client_id, record, at=at

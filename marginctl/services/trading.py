@@ -21,10 +21,12 @@ from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price
 from marginctl.domain.times import from_storage, to_display, to_storage
-from marginctl.services.context import Context, WriteScope, lookup_account, run_write
+from marginctl.services.accrual import catch_up_account
+from marginctl.services.context import Context, WriteScope, lookup_account, refuse_while_cooling_off, run_write
 from marginctl.services.loans import lend, settle_debt
 from marginctl.services.prices import pair_quotes
 from marginctl.services.risk import wallet_position
+from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
 from marginctl.store.database import Row, Transaction
 
@@ -104,6 +106,8 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
     if last is None:
         raise NoPrice(f"{request.pair} has no price yet; set one with: marginctl price set {request.pair} PRICE")
     last_price = last[0]
+    if request.side_effect != rules.AUTO_REPAY:
+        refuse_while_cooling_off(scope, "a new order (except --side-effect auto-repay)")
     position = wallet_position(scope.tx, config, scope.account_id, request.wallet)
     level = position.margin_level
     if level is not None and level <= config.rules_for(request.wallet).liquidation_level:
@@ -148,6 +152,7 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
         _lock(scope, order, need)
     result = order_view(config, _load_order(scope.tx, order_id))
     result["fills"] = fills
+    result.update(pair_risk(scope, request.pair).as_json())
     if borrowed:
         result["marginBuyBorrowAmount"] = format_amount(borrowed, config.places(spend_asset))
         result["marginBuyBorrowAsset"] = spend_asset
@@ -292,6 +297,7 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
                 "FROM accounts WHERE id = :id",
                 {"id": account_id},
             )[0]
+            catch_up_account(scope.tx, config, account_id, scope.at)
         owner_scope = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
         # A stop that triggers and fills at once takes liquidity; a resting limit made it.
         fee_rate = config.fees.taker if order_id in triggered_now else config.fees.maker
@@ -321,6 +327,16 @@ def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool,
         return [_cancel(scope, order) for order in found]
 
     return run_write(context, "cancel", {"order": order_id, "all": cancel_all}, client_id, act)
+
+
+def cancel_wallet_orders(scope: WriteScope, wallet: str) -> list[int]:
+    """Liquidation's first step: every open order of the wallet is cancelled."""
+    found = scope.tx.execute(
+        f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id AND wallet = :wallet AND status = 'NEW' "
+        "ORDER BY id",
+        {"account_id": scope.account_id, "wallet": wallet},
+    )
+    return [int(_cancel(scope, order)["orderId"]) for order in found]
 
 
 def _cancel(scope: WriteScope, order: Row) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Result, Wallet
+from tests.conftest import Result, Wallet, run_cli
 
 BAD_AMOUNTS = [
     "-1",  # negative (Click may read it as an option: still one line, exit 2)
@@ -199,10 +199,6 @@ def test_config_with_liquidation_at_or_above_margin_call_is_a_usage_error(funded
 
 
 def test_missing_config_file_is_a_usage_error(funded: Wallet) -> None:
-    result = funded.run("--config", "/nonexistent/marginctl.toml", "status")
-    # --config given after the command is not a global option; give it properly:
-    from tests.conftest import run_cli
-
     result = run_cli(["--db", str(funded.path), "--config", str(funded.path.parent / "nope.toml"), "status"])
     assert result.code == 2
     assert_one_error_line(result)

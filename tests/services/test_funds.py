@@ -188,7 +188,9 @@ def test_transfer_more_than_free_is_refused_with_insufficient_balance(wallet: Wa
 def test_transfer_from_a_wallet_to_itself_is_a_usage_error(wallet: Wallet) -> None:
     wallet.ok("deposit", "USDT", "50", now="2026-01-05T10:00:00Z")
     for source in ("spot", "cross", "BTC/USDT"):
-        result = wallet.run("transfer", "USDT", "1", "--from", source, "--to", source, "--yes", now="2026-01-05T10:01:00Z")
+        result = wallet.run(
+            "transfer", "USDT", "1", "--from", source, "--to", source, "--yes", now="2026-01-05T10:01:00Z"
+        )
         assert result.code == 2, (source, result)
         assert result.err.startswith("error:")
     assert free_balances(wallet, "2026-01-05T10:02:00Z") == {("spot", "USDT"): "50.00000000"}
@@ -350,7 +352,9 @@ def test_transfer_out_of_cross_more_than_free_is_refused(wallet: Wallet) -> None
     wallet.ok("deposit", "USDT", "100", now="2026-01-05T10:00:00Z")
     wallet.ok("transfer", "USDT", "40", "--yes", now="2026-01-05T10:01:00Z")
     # 40.01 > 40 free in cross
-    result = wallet.run("transfer", "USDT", "40.01", "--from", "cross", "--to", "spot", "--json", now="2026-01-05T10:02:00Z")
+    result = wallet.run(
+        "transfer", "USDT", "40.01", "--from", "cross", "--to", "spot", "--json", now="2026-01-05T10:02:00Z"
+    )
     assert result.code == 3
     assert result.error()["code"] == "insufficient_balance"
     assert_audit_clean(wallet, "2026-01-05T10:03:00Z")

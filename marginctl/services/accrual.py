@@ -1,0 +1,171 @@
+"""Hourly interest (DESIGN §4, §6): one PERIODIC charge per loan at each UTC hour boundary, exactly once.
+
+A loan's `accrued_through` is the last boundary it has been charged for. Every change of a loan first
+charges the boundaries it has passed (so a catch-up always uses the principal of that time), and
+`accrue` charges the rest for everyone; the unique key on (account, wallet, asset, hour) makes a second
+charge of the same hour impossible.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from marginctl.config import Config
+from marginctl.domain.clock import floor_hour, hours_after
+from marginctl.domain.ledger import INTEREST, INTEREST_RECEIVABLE, LENDING_POOL, Posting
+from marginctl.domain.margin import hourly_interest
+from marginctl.domain.money import ZERO, format_amount, from_text
+from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
+from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.store import ledger
+from marginctl.store.database import Transaction
+
+PERIODIC = "PERIODIC"
+
+
+@dataclass(frozen=True)
+class Loan:
+    account_id: int
+    wallet: str
+    asset: str
+    principal: Decimal
+    accrued_through: datetime
+
+
+def _loans(tx: Transaction, account_id: int | None = None) -> list[Loan]:
+    """Every loan clock, with the principal outstanding now."""
+    sql = (
+        "SELECT l.account_id, l.wallet, l.asset, l.accrued_through, b.amount FROM loan_accruals l "
+        "LEFT JOIN balances b ON b.account_id = l.account_id AND b.wallet = l.wallet AND b.asset = l.asset "
+        "AND b.bucket = 'borrowed'"
+    )
+    params: dict[str, Any] = {}
+    if account_id is not None:
+        sql += " WHERE l.account_id = :account_id"
+        params["account_id"] = account_id
+    return [
+        Loan(
+            int(row["account_id"]),
+            str(row["wallet"]),
+            str(row["asset"]),
+            -from_text(row["amount"]) if row["amount"] is not None else ZERO,
+            from_storage(str(row["accrued_through"])),
+        )
+        for row in tx.execute(sql, params)
+    ]
+
+
+def charge_hour(
+    tx: Transaction, config: Config, pool_id: int, loans: list[Loan], hour: datetime
+) -> list[tuple[Loan, Decimal]]:
+    """One PERIODIC charge per loan for `hour`, one journal entry per account; returns what was charged."""
+    by_account: dict[int, list[tuple[Loan, Decimal]]] = defaultdict(list)
+    for loan in loans:
+        if loan.principal > 0:
+            daily_rate = config.assets[loan.asset].daily_interest_rate
+            interest = hourly_interest(loan.principal, daily_rate, config.places(loan.asset))
+            if interest > 0:
+                by_account[loan.account_id].append((loan, interest))
+    charges: list[tuple[Loan, Decimal]] = []
+    stored_hour = to_storage(hour)
+    for account_id, charged in by_account.items():
+        postings = []
+        for loan, interest in charged:
+            postings.append(Posting(account_id, loan.wallet, loan.asset, INTEREST, -interest))
+            postings.append(Posting(pool_id, "spot", loan.asset, INTEREST_RECEIVABLE, interest))
+        entry_id = ledger.post_entry(
+            tx, account_id=account_id, kind="interest", at=hour, postings=postings, memo=f"{PERIODIC} {stored_hour}"
+        )
+        tx.executemany(
+            "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
+            "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :hour, 'PERIODIC', "
+            ":hour, :principal, :daily_rate, :interest)",
+            [
+                {
+                    "entry_id": entry_id,
+                    "account_id": account_id,
+                    "wallet": loan.wallet,
+                    "asset": loan.asset,
+                    "hour": stored_hour,
+                    "principal": loan.principal,
+                    "daily_rate": config.assets[loan.asset].daily_interest_rate,
+                    "interest": interest,
+                }
+                for loan, interest in charged
+            ],
+        )
+        charges.extend(charged)
+    return charges
+
+
+def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datetime) -> None:
+    """Charge the boundaries an account's loans have passed, before anything changes a principal."""
+    due = [loan for loan in _loans(tx, account_id) if loan.accrued_through < floor_hour(at)]
+    if not due:
+        return
+    pool_id = ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL]
+    for hour in hours_after(min(loan.accrued_through for loan in due), at):
+        charge_hour(tx, config, pool_id, [loan for loan in due if loan.accrued_through < hour], hour)
+    _mark_accrued(tx, floor_hour(at), account_id)
+
+
+def open_loan_clock(tx: Transaction, account_id: int, wallet: str, asset: str, at: datetime) -> None:
+    """A new loan owes no PERIODIC interest for boundaries before it (ON_BORROW covers its first hour)."""
+    tx.execute(
+        "INSERT INTO loan_accruals (account_id, wallet, asset, accrued_through) "
+        "VALUES (:account_id, :wallet, :asset, :hour) ON CONFLICT DO NOTHING",
+        {"account_id": account_id, "wallet": wallet, "asset": asset, "hour": to_storage(floor_hour(at))},
+    )
+
+
+def _mark_accrued(tx: Transaction, hour: datetime, account_id: int | None = None) -> None:
+    sql = "UPDATE loan_accruals SET accrued_through = :hour WHERE accrued_through < :hour"
+    params: dict[str, Any] = {"hour": to_storage(hour)}
+    if account_id is not None:
+        sql += " AND account_id = :account_id"
+        params["account_id"] = account_id
+    tx.execute(sql, params)
+
+
+def accrue(context: Context, until_text: str | None, client_id: str | None = None) -> dict[str, Any]:
+    """Charge every boundary passed since the last run, for every account, in hour order; risk-check each."""
+    from marginctl.services.risk_check import RiskReport, check_risk
+
+    until = parse_time(until_text) if until_text else context.now
+    config = context.config
+
+    def act(scope: WriteScope) -> dict[str, Any]:
+        pool_id = scope.system_ids[LENDING_POOL]
+        totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        report = RiskReport()
+        charges = 0
+        hours_done = 0
+        loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < floor_hour(until)]
+        hours = hours_after(min(loan.accrued_through for loan in loans), until) if loans else []
+        for hour in hours:
+            due = [loan for loan in loans if loan.accrued_through < hour]
+            charged = charge_hour(scope.tx, config, pool_id, due, hour)
+            for loan, interest in charged:
+                totals[loan.asset] += interest
+            charges += len(charged)
+            hours_done += 1
+            _mark_accrued(scope.tx, hour)
+            hour_scope = WriteScope(scope.tx, context, scope.account, None, scope.system_ids, hour)
+            hour_report = check_risk(hour_scope, assets=None)
+            report.extend(hour_report)
+            if hour_report.liquidations:
+                # A liquidation repaid those loans: later hours use the principals of now.
+                loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < floor_hour(until)]
+        return {
+            "until": to_display(until),
+            "hoursProcessed": hours_done,
+            "charges": charges,
+            "interest": {asset: format_amount(total, config.places(asset)) for asset, total in sorted(totals.items())},
+            **report.as_json(),
+        }
+
+    return run_write(context, "accrue", {"until": to_storage(until)}, client_id, act, at=until, catch_up=False)

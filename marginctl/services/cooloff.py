@@ -1,0 +1,32 @@
+"""Cooling-off: a person locks themselves out of new margin exposure for a while (DESIGN §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marginctl.domain.clock import COOLING_OFF_PERIODS, cooling_off_end
+from marginctl.domain.errors import CoolingOffActive, InvalidInput
+from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.services.context import Context, WriteScope, run_write
+
+
+def start_cooloff(context: Context, period: str, client_id: str | None) -> dict[str, Any]:
+    period = period.strip().lower()
+    if period not in COOLING_OFF_PERIODS:
+        raise InvalidInput(f"cooling-off period must be one of {', '.join(COOLING_OFF_PERIODS)}, got {period[:20]!r}")
+
+    def act(scope: WriteScope) -> dict[str, Any]:
+        until = cooling_off_end(period, scope.at)
+        current = scope.account["cooling_off_until"]
+        if current and to_storage(until) <= current:
+            raise CoolingOffActive(
+                f"cooling-off already runs until {to_display(from_storage(current))}; "
+                "it cannot be shortened, only extended"
+            )
+        scope.tx.execute(
+            "UPDATE accounts SET cooling_off_until = :until WHERE id = :id",
+            {"until": to_storage(until), "id": scope.account_id},
+        )
+        return {"account": context.account_name, "period": period, "coolingOffUntil": to_display(until)}
+
+    return run_write(context, "cooloff", {"period": period}, client_id, act)

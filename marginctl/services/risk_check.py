@@ -1,0 +1,215 @@
+"""The risk check after every price update, fill and accrual hour: margin calls and liquidation (DESIGN §4)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from marginctl.domain.ledger import (
+    BORROWED,
+    EXCHANGE,
+    FREE,
+    INSURANCE_FUND,
+    INTEREST,
+    INTEREST_RECEIVABLE,
+    LENDING_POOL,
+    LOANED,
+    Posting,
+)
+from marginctl.domain.liquidation import plan_liquidation
+from marginctl.domain.margin import margin_level_status
+from marginctl.domain.money import ZERO, format_amount, format_ratio
+from marginctl.domain.names import pair_assets
+from marginctl.domain.times import to_display, to_storage
+from marginctl.services.accrual import catch_up_account
+from marginctl.services.context import WriteScope
+from marginctl.services.prices import asset_prices
+from marginctl.services.risk import wallet_assets, wallet_position
+from marginctl.store.database import Row
+
+#: Binance repeats the margin-call notice every 24 hours.
+MARGIN_CALL_REPEAT = timedelta(hours=24)
+IN_MARGIN_CALL = ("MARGIN_CALL", "PRE_LIQUIDATION")
+
+
+@dataclass
+class RiskReport:
+    margin_calls: list[dict[str, Any]] = field(default_factory=list)
+    liquidations: list[dict[str, Any]] = field(default_factory=list)
+
+    def extend(self, other: RiskReport) -> None:
+        self.margin_calls.extend(other.margin_calls)
+        self.liquidations.extend(other.liquidations)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"marginCalls": self.margin_calls, "liquidations": self.liquidations}
+
+
+def check_risk(scope: WriteScope, assets: Iterable[str] | None) -> RiskReport:
+    """Check every margin wallet that owes something (and, given `assets`, holds or owes one of them)."""
+    config = scope.config
+    watched = set(assets) if assets is not None else None
+    rows = scope.tx.execute(
+        "SELECT DISTINCT b.account_id, b.wallet FROM balances b JOIN accounts a ON a.id = b.account_id "
+        "WHERE a.is_system = :no AND b.bucket IN ('borrowed', 'interest') AND b.amount <> 0 "
+        "ORDER BY b.account_id, b.wallet",
+        {"no": False},
+    )
+    report = RiskReport()
+    prices = asset_prices(scope.tx, config)
+    accounts: dict[int, Row] = {}
+    for row in rows:
+        account_id, wallet = int(row["account_id"]), str(row["wallet"])
+        if watched is not None and not watched.intersection(wallet_assets(config, wallet)):
+            continue
+        position = wallet_position(scope.tx, config, account_id, wallet, prices)
+        if position.valuation.unpriced:
+            continue
+        level = position.margin_level
+        rules = config.rules_for(wallet)
+        status = margin_level_status(level, rules)
+        if account_id not in accounts:
+            accounts[account_id] = scope.tx.execute(
+                "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
+                "FROM accounts WHERE id = :id",
+                {"id": account_id},
+            )[0]
+        owner = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
+        if status == "FORCE_LIQUIDATION":
+            report.liquidations.append(liquidate(owner, wallet, level))
+        elif status in IN_MARGIN_CALL:
+            report.margin_calls.append(_margin_call(owner, wallet, level, status))
+    return report
+
+
+def _margin_call(scope: WriteScope, wallet: str, level: Decimal | None, status: str) -> dict[str, Any]:
+    """A warning every time; a recorded `margin_call` event at most once per 24 h per wallet."""
+    since = to_storage(scope.at - MARGIN_CALL_REPEAT)
+    recent = scope.tx.execute(
+        "SELECT id FROM risk_events WHERE account_id = :account_id AND wallet = :wallet AND kind = 'margin_call' "
+        "AND at > :since LIMIT 1",
+        {"account_id": scope.account_id, "wallet": wallet, "since": since},
+    )
+    if not recent:
+        scope.tx.execute(
+            "INSERT INTO risk_events (account_id, wallet, kind, at, margin_level) "
+            "VALUES (:account_id, :wallet, 'margin_call', :at, :level)",
+            {"account_id": scope.account_id, "wallet": wallet, "at": to_storage(scope.at), "level": str(level)},
+        )
+    rules = scope.config.rules_for(wallet)
+    return {
+        "account": scope.account["name"],
+        "wallet": wallet,
+        "marginLevel": None if level is None else format_ratio(level),
+        "marginLevelStatus": status,
+        "marginCallLevel": str(rules.margin_call_level),
+        "liquidationLevel": str(rules.liquidation_level),
+        "recorded": not recent,
+        "time": to_display(scope.at),
+    }
+
+
+def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str, Any]:
+    """Cancel the wallet's orders, turn everything into the valuation asset, repay, pay the fee (one entry)."""
+    from marginctl.services.trading import cancel_wallet_orders
+
+    config = scope.config
+    valuation = config.valuation_asset
+    catch_up_account(scope.tx, config, scope.account_id, scope.at)
+    cancelled = cancel_wallet_orders(scope, wallet)
+    position = wallet_position(scope.tx, config, scope.account_id, wallet)
+    places = {asset: settings.decimals for asset, settings in config.assets.items()}
+    plan = plan_liquidation(
+        position.balances.values(), position.prices, valuation, config.rules_for(wallet).liquidation_fee_rate, places
+    )
+    exchange_id = scope.system_ids[EXCHANGE]
+    fund_id = scope.system_ids[INSURANCE_FUND]
+    pool_id = scope.system_ids[LENDING_POOL]
+    user = scope.account_id
+    postings: list[Posting] = []
+    for asset, (quantity, proceeds) in plan.sells.items():
+        postings += [
+            Posting(user, wallet, asset, FREE, -quantity),
+            Posting(exchange_id, "spot", asset, FREE, quantity),
+            Posting(exchange_id, "spot", valuation, FREE, -proceeds),
+            Posting(user, wallet, valuation, FREE, proceeds),
+        ]
+    if plan.shortfall:
+        postings += [
+            Posting(fund_id, "spot", valuation, FREE, -plan.shortfall),
+            Posting(user, wallet, valuation, FREE, plan.shortfall),
+        ]
+    postings += [
+        Posting(user, wallet, valuation, FREE, -plan.fee),
+        Posting(fund_id, "spot", valuation, FREE, plan.fee),
+    ]
+    for asset, (quantity, cost) in plan.buys.items():
+        postings += [
+            Posting(user, wallet, valuation, FREE, -cost),
+            Posting(exchange_id, "spot", valuation, FREE, cost),
+            Posting(exchange_id, "spot", asset, FREE, -quantity),
+            Posting(user, wallet, asset, FREE, quantity),
+        ]
+    for asset, (interest, principal) in plan.repayments.items():
+        postings += [
+            Posting(user, wallet, asset, FREE, -(interest + principal)),
+            Posting(user, wallet, asset, INTEREST, interest),
+            Posting(user, wallet, asset, BORROWED, principal),
+            Posting(pool_id, "spot", asset, FREE, interest + principal),
+            Posting(pool_id, "spot", asset, INTEREST_RECEIVABLE, -interest),
+            Posting(pool_id, "spot", asset, LOANED, -principal),
+        ]
+    value_places = places[valuation]
+    detail = {
+        "account": scope.account["name"],
+        "wallet": wallet,
+        "marginLevel": None if level is None else format_ratio(level),
+        "time": to_display(scope.at),
+        "cancelledOrders": cancelled,
+        "totalAssetValue": format_amount(plan.total_asset_value, value_places),
+        "sold": {asset: format_amount(quantity, places[asset]) for asset, (quantity, _) in plan.sells.items()},
+        "proceeds": format_amount(sum((cash for _, cash in plan.sells.values()), ZERO), value_places),
+        "boughtBack": {asset: format_amount(quantity, places[asset]) for asset, (quantity, _) in plan.buys.items()},
+        "repaid": {
+            asset: {
+                "interest": format_amount(interest, places[asset]),
+                "principal": format_amount(principal, places[asset]),
+            }
+            for asset, (interest, principal) in plan.repayments.items()
+        },
+        "liquidationFee": format_amount(plan.fee, value_places),
+        "insurancePayout": format_amount(plan.shortfall, value_places),
+        "leftOver": format_amount(plan.left_over, value_places),
+        "asset": valuation,
+    }
+    entry_id = scope.post(
+        "liquidation",
+        [posting for posting in postings if posting.amount != 0],
+        memo=(
+            f"liquidated {wallet} at margin level {detail['marginLevel']}: fee {detail['liquidationFee']} "
+            f"{valuation}, insurance {detail['insurancePayout']} {valuation}, left {detail['leftOver']} {valuation}"
+        ),
+    )
+    scope.tx.execute(
+        "INSERT INTO risk_events (account_id, wallet, kind, at, margin_level, entry_id, detail) "
+        "VALUES (:account_id, :wallet, 'liquidation', :at, :level, :entry_id, :detail)",
+        {
+            "account_id": user,
+            "wallet": wallet,
+            "at": to_storage(scope.at),
+            "level": str(level),
+            "entry_id": entry_id,
+            "detail": json.dumps(detail, sort_keys=True),
+        },
+    )
+    return {"tranId": entry_id, **detail}
+
+
+def pair_risk(scope: WriteScope, pair: str) -> RiskReport:
+    """After a price of `pair` changes: check the wallets holding or owing either of its assets."""
+    return check_risk(scope, pair_assets(pair))
