@@ -390,6 +390,41 @@ def price_set(
     _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True)
 
 
+@price_app.command("import")
+def price_import(
+    ctx: typer.Context,
+    files: Annotated[list[str], typer.Argument(help="Binance kline CSV or ZIP files (data.binance.vision).")],
+    pair: Annotated[str, typer.Option("--pair", help="The pair the klines are for.")],
+    interval: Annotated[str, typer.Option("--interval", help="Kline interval of the files.")] = "1m",
+    as_json: JsonFlag = False,
+) -> None:
+    """Replay klines in time order, atomically: each candle accrues interest, fills orders, checks risk."""
+    from marginctl.services import replay
+
+    def action(context: Any) -> Any:
+        show_progress = sys.stderr.isatty() and not as_json
+        if not show_progress:
+            return replay.import_klines(context, files, pair, interval)
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("Replaying klines", total=None)
+            return replay.import_klines(
+                context, files, pair, interval, progress=lambda done: bar.update(task, completed=done)
+            )
+
+    def render(result: Any) -> None:
+        level = result["finalMarginLevel"] or "∞ (no debt)"
+        typer.echo(
+            f"Imported {result['candles']} {result['pair']} candles ({result['from']} → {result['to']}): "
+            f"{result['triggered']} stop(s) triggered, {result['fills']} fill(s), "
+            f"{result['marginCallCount']} margin call(s), {result['liquidationCount']} liquidation(s); "
+            f"cross margin level {level}."
+        )
+
+    _run(ctx, as_json, action, render, risk_lines=True)
+
+
 @price_app.command("show")
 def price_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Last price of every pair, with its time and source."""

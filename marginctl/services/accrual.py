@@ -8,8 +8,9 @@ charge of the same hour impossible.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -131,40 +132,56 @@ def _mark_accrued(tx: Transaction, hour: datetime, account_id: int | None = None
     tx.execute(sql, params)
 
 
+@dataclass
+class AccrualSummary:
+    hours: int = 0
+    charges: int = 0
+    totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+
+
+def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, report: Any) -> None:
+    """Charge, in hour order, every boundary ≤ `until` not yet charged, with a risk check at each one."""
+    from marginctl.services.risk_check import check_risk
+
+    pool_id = scope.system_ids[LENDING_POOL]
+    target = floor_hour(until)
+    loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < target]
+    if not loans:
+        return
+    for hour in hours_after(min(loan.accrued_through for loan in loans), until):
+        charged = charge_hour(
+            scope.tx, scope.config, pool_id, [loan for loan in loans if loan.accrued_through < hour], hour
+        )
+        for loan, interest in charged:
+            summary.totals[loan.asset] += interest
+        summary.charges += len(charged)
+        summary.hours += 1
+        _mark_accrued(scope.tx, hour)
+        hour_report = check_risk(dataclasses.replace(scope, request_id=None, at=hour), assets=None)
+        report.extend(hour_report)
+        if hour_report.liquidations:
+            # A liquidation repaid those loans: later hours use the principals of now.
+            loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < target]
+
+
 def accrue(context: Context, until_text: str | None, client_id: str | None = None) -> dict[str, Any]:
-    """Charge every boundary passed since the last run, for every account, in hour order; risk-check each."""
-    from marginctl.services.risk_check import RiskReport, check_risk
+    """Charge every boundary passed since the last run, for every account; safe to repeat (cron)."""
+    from marginctl.services.risk_check import RiskReport
 
     until = parse_time(until_text) if until_text else context.now
     config = context.config
 
     def act(scope: WriteScope) -> dict[str, Any]:
-        pool_id = scope.system_ids[LENDING_POOL]
-        totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        summary = AccrualSummary()
         report = RiskReport()
-        charges = 0
-        hours_done = 0
-        loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < floor_hour(until)]
-        hours = hours_after(min(loan.accrued_through for loan in loans), until) if loans else []
-        for hour in hours:
-            due = [loan for loan in loans if loan.accrued_through < hour]
-            charged = charge_hour(scope.tx, config, pool_id, due, hour)
-            for loan, interest in charged:
-                totals[loan.asset] += interest
-            charges += len(charged)
-            hours_done += 1
-            _mark_accrued(scope.tx, hour)
-            hour_scope = WriteScope(scope.tx, context, scope.account, None, scope.system_ids, hour)
-            hour_report = check_risk(hour_scope, assets=None)
-            report.extend(hour_report)
-            if hour_report.liquidations:
-                # A liquidation repaid those loans: later hours use the principals of now.
-                loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < floor_hour(until)]
+        accrue_through(scope, until, summary, report)
         return {
             "until": to_display(until),
-            "hoursProcessed": hours_done,
-            "charges": charges,
-            "interest": {asset: format_amount(total, config.places(asset)) for asset, total in sorted(totals.items())},
+            "hoursProcessed": summary.hours,
+            "charges": summary.charges,
+            "interest": {
+                asset: format_amount(total, config.places(asset)) for asset, total in sorted(summary.totals.items())
+            },
             **report.as_json(),
         }
 
