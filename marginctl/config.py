@@ -112,13 +112,117 @@ def default_config_path() -> Path | None:
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read `path` (or the user's config.toml, or nothing) merged over the shipped defaults."""
+    """Read `path` (or the user's config.toml, or nothing) merged over the shipped defaults.
+
+    Validation imports pydantic (~150 ms); its result is cached per file version, so a command whose
+    config has not changed starts without it.
+    """
     from marginctl.resources import resource_path
 
-    defaults = _read_toml(resource_path("config.example.toml"))
+    example = resource_path("config.example.toml")
     chosen = Path(path) if path is not None else default_config_path()
+    cache = _cache_file(example, chosen)
+    if cache is not None:
+        cached = _read_cache(cache)
+        if cached is not None:
+            return cached
+    defaults = _read_toml(example)
     raw = _merge(defaults, _read_toml(chosen)) if chosen is not None else defaults
-    return _validate(raw, source=str(chosen) if chosen is not None else "built-in defaults")
+    config = _validate(raw, source=str(chosen) if chosen is not None else "built-in defaults")
+    if cache is not None:
+        _write_cache(cache, config)
+    return config
+
+
+def _cache_file(example: Path, chosen: Path | None) -> Path | None:
+    """The cache entry for these exact file versions; None when a file cannot be stat'ed."""
+    import hashlib
+
+    from platformdirs import user_cache_path
+
+    from marginctl import __version__
+
+    parts = [__version__]
+    for file in (example, chosen):
+        if file is None:
+            parts.append("-")
+            continue
+        try:
+            stat = file.stat()
+        except OSError:
+            return None
+        parts.append(f"{file.resolve()}:{stat.st_mtime_ns}:{stat.st_size}")
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return user_cache_path("marginctl") / f"config-{digest}.json"
+
+
+def _read_cache(cache: Path) -> Config | None:
+    import json
+
+    try:
+        document = json.loads(cache.read_text(encoding="utf-8"))
+        return _config_from_json(document)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(cache: Path, config: Config) -> None:
+    import json
+    import tempfile
+
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=cache.parent, delete=False, encoding="utf-8") as handle:
+            json.dump(_config_to_json(config), handle)
+        os.replace(handle.name, cache)
+    except OSError:
+        pass  # a read-only cache folder only costs speed
+
+
+def _config_to_json(config: Config) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return json_ready(asdict(config))
+
+
+def json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def _config_from_json(document: dict[str, Any]) -> Config:
+    def decimal(text: str | None) -> Decimal | None:
+        return None if text is None else Decimal(text)
+
+    def rules(data: dict[str, Any]) -> MarginRules:
+        return MarginRules(
+            leverage=int(data["leverage"]),
+            **{key: Decimal(data[key]) for key in data if key != "leverage"},
+        )
+
+    return Config(
+        valuation_asset=document["valuation_asset"],
+        cross=rules(document["cross"]),
+        isolated={pair: rules(data) for pair, data in document["isolated"].items()},
+        fees=FeeConfig(**{key: Decimal(value) for key, value in document["fees"].items()}),
+        assets={
+            code: AssetConfig(
+                decimals=int(data["decimals"]),
+                **{key: Decimal(data[key]) for key in data if key != "decimals"},
+            )
+            for code, data in document["assets"].items()
+        },
+        pairs={
+            pair: PairConfig(**{key: decimal(value) for key, value in data.items()})  # type: ignore[arg-type]
+            for pair, data in document["pairs"].items()
+        },
+        lending_pool={code: Decimal(value) for code, value in document["lending_pool"].items()},
+        insurance_fund={code: Decimal(value) for code, value in document["insurance_fund"].items()},
+        source=document["source"],
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

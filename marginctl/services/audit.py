@@ -20,23 +20,22 @@ def audit(context: Context) -> dict[str, Any]:
         user_ids = [int(row["id"]) for row in accounts if not row["is_system"]]
         pool_id = next((int(row["id"]) for row in accounts if row["name"] == LENDING_POOL), -1)
         postings_by_entry: dict[int, list[Posting]] = defaultdict(list)
+        malformed: list[checks.Violation] = []
         entry_count = int(tx.execute("SELECT count(*) AS n FROM entries")[0]["n"])
         for row in tx.execute("SELECT entry_id, account_id, wallet, asset, bucket, amount FROM postings"):
-            postings_by_entry[int(row["entry_id"])].append(
-                Posting(
-                    int(row["account_id"]),
-                    str(row["wallet"]),
-                    str(row["asset"]),
-                    str(row["bucket"]),
-                    from_text(row["amount"]),
+            amount = _amount(row["amount"], f"posting of entry {row['entry_id']}", malformed)
+            if amount is not None:
+                postings_by_entry[int(row["entry_id"])].append(
+                    Posting(int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["bucket"]), amount)
                 )
-            )
-        materialized: dict[checks.BalanceKey, Decimal] = {
-            (int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["bucket"])): from_text(
-                row["amount"]
-            )
-            for row in tx.execute("SELECT account_id, wallet, asset, bucket, amount FROM balances")
-        }
+        materialized: dict[checks.BalanceKey, Decimal] = {}
+        for row in tx.execute("SELECT account_id, wallet, asset, bucket, amount FROM balances"):
+            where = f"{names.get(int(row['account_id']))} {row['wallet']} {row['asset']} {row['bucket']}"
+            amount = _amount(row["amount"], where, malformed)
+            if amount is not None:
+                materialized[(int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["bucket"]))] = (
+                    amount
+                )
         held_by_orders = open_order_holds(tx)
         periodic = [
             (int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["periodic_hour"]))
@@ -46,6 +45,7 @@ def audit(context: Context) -> dict[str, Any]:
         ]
     all_postings = [posting for postings in postings_by_entry.values() for posting in postings]
     results = {
+        "amounts_well_formed": malformed,
         "entries_balance": checks.entries_balance(postings_by_entry),
         "balances_match_postings": checks.materialized_match(
             checks.recompute_balances(all_postings), materialized, names
@@ -67,3 +67,15 @@ def audit(context: Context) -> dict[str, Any]:
         "checks": [{"name": name, "ok": not found, "violations": len(found)} for name, found in results.items()],
         "violations": violations,
     }
+
+
+def _amount(stored: object, where: str, malformed: list[checks.Violation]) -> Decimal | None:
+    """A stored amount, or a violation when a row holds something that is not a finite decimal."""
+    try:
+        amount = from_text(stored)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        malformed.append(checks.Violation("amounts_well_formed", where, f"stored amount {str(stored)[:40]!r}"))
+        return None
+    return amount

@@ -129,6 +129,17 @@ class Database:
             self._engine = create_engine(self.sqlalchemy_url)
         return self._engine
 
+    def use_wal(self) -> None:
+        """WAL lets readers run beside the writer; set only once the file is known to be a marginctl wallet."""
+        if self.dialect != "sqlite":
+            return
+        connection = self._sqlite()
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error as error:
+            raise _translate_sqlite_error(error, self.shown) from None
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -147,8 +158,6 @@ def _connect_sqlite(path: Path, shown: str) -> sqlite3.Connection:
         connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
-        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as error:
         raise _translate_sqlite_error(error, shown) from None

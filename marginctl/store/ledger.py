@@ -207,5 +207,5 @@ def start_request(
 def finish_request(tx: Transaction, request_id: int, result: dict[str, Any]) -> None:
     tx.execute(
         "UPDATE requests SET result = :result WHERE id = :id",
-        {"id": request_id, "result": json.dumps(result, sort_keys=True)},
+        {"id": request_id, "result": json.dumps(result)},
     )

@@ -40,6 +40,7 @@ def ensure_schema(database: Database) -> bool:
         prepare_sqlite_file(database)
     revision = current_revision(database)
     if revision == SCHEMA_REVISION:
+        database.use_wal()
         return False
     if revision is not None and revision not in KNOWN_REVISIONS:
         raise DatabaseError(
@@ -47,6 +48,7 @@ def ensure_schema(database: Database) -> bool:
             f"({SCHEMA_REVISION}); upgrade marginctl"
         )
     upgrade(database)
+    database.use_wal()
     return revision is None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import stat
 from decimal import Decimal
@@ -192,3 +193,17 @@ def test_sqlite_database_of_another_program_is_refused_and_untouched(tmp_path: P
     assert result.code == 2
     assert result.err.startswith("error:")
     assert sha256(target) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
+def test_db_in_an_unwritable_folder_is_a_usage_error(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    try:
+        result = run_cli(["--db", str(folder / "wallet.db"), "status"])
+        assert result.code == 2
+        assert result.err.startswith("error:")
+        assert "Traceback" not in result.err
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o700)

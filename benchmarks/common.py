@@ -1,0 +1,68 @@
+"""Timing helpers shared by the benchmark scripts: whole processes, paired against `python -c pass`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Figure:
+    name: str
+    target: str
+    median: float
+    spread: float
+    unit: str
+    ok: bool | None = None
+    note: str = ""
+
+
+def marginctl_command() -> list[str]:
+    found = shutil.which("marginctl") or str(Path(sys.executable).parent / "marginctl")
+    return [found]
+
+
+def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    return time.perf_counter() - start
+
+
+def paired_ratio(
+    command: Sequence[str], runs: int = 21, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """Interleaved A/B against `python -c pass`: (median ratio, spread of ratios (IQR), median seconds)."""
+    baseline = [sys.executable, "-c", "pass"]
+    run_once(command, env)  # warm the page cache and the .pyc files
+    ratios, seconds = [], []
+    for _ in range(runs):
+        base = run_once(baseline, env)
+        took = run_once(command, env)
+        ratios.append(took / base)
+        seconds.append(took)
+    quartiles = statistics.quantiles(ratios, n=4)
+    return statistics.median(ratios), quartiles[2] - quartiles[0], statistics.median(seconds)
+
+
+def timed(function, repeats: int = 3) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Median and spread (max − min) of wall seconds over `repeats` calls of `function()`."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), max(samples) - min(samples)
+
+
+def environment(db: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MARGINCTL_DB"] = str(db)
+    env.pop("MARGINCTL_NOW", None)
+    return env
