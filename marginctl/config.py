@@ -54,30 +54,6 @@ class FeeConfig:
 
 
 @dataclass(frozen=True)
-class CrossSection:
-    __pydantic_config__ = _FORBID_EXTRA
-
-    leverage: Literal[3, 5] = 3
-    transfer_out_level: Decimal = Decimal(2)
-    margin_call_level: Decimal | None = None
-    liquidation_level: Decimal | None = None
-    pre_liquidation_margin: Decimal = Decimal("0.05")
-    liquidation_fee_rate: Decimal = Decimal("0.02")
-
-
-@dataclass(frozen=True)
-class IsolatedSection:
-    __pydantic_config__ = _FORBID_EXTRA
-
-    leverage: Literal[3, 5, 10] = 3
-    transfer_out_level: Decimal = Decimal(2)
-    margin_call_level: Decimal | None = None
-    liquidation_level: Decimal | None = None
-    pre_liquidation_margin: Decimal = Decimal("0.05")
-    liquidation_fee_rate: Decimal = Decimal("0.02")
-
-
-@dataclass(frozen=True)
 class Config:
     """Everything configurable, validated; `rules_for(wallet)` gives a margin wallet's thresholds."""
 
@@ -121,22 +97,22 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
     example = resource_path("config.example.toml")
     chosen = Path(path) if path is not None else default_config_path()
-    cache = _cache_file(example, chosen)
+    cache = _cache_entry(example, chosen)
     if cache is not None:
-        cached = _read_cache(cache)
+        cached = _read_cache(*cache)
         if cached is not None:
             return cached
     defaults = _read_toml(example)
     raw = _merge(defaults, _read_toml(chosen)) if chosen is not None else defaults
     config = _validate(raw, source=str(chosen) if chosen is not None else "built-in defaults")
     if cache is not None:
-        _write_cache(cache, config)
+        _write_cache(*cache, config)
     return config
 
 
-def _cache_file(example: Path, chosen: Path | None) -> Path | None:
-    """The cache entry for these exact file versions; None when a file cannot be stat'ed."""
-    import hashlib
+def _cache_entry(example: Path, chosen: Path | None) -> tuple[Path, str] | None:
+    """The cache file and key for these exact file versions; None when a file cannot be stat'ed."""
+    import zlib
 
     from platformdirs import user_cache_path
 
@@ -152,28 +128,28 @@ def _cache_file(example: Path, chosen: Path | None) -> Path | None:
         except OSError:
             return None
         parts.append(f"{file.resolve()}:{stat.st_mtime_ns}:{stat.st_size}")
-    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-    return user_cache_path("marginctl") / f"config-{digest}.json"
+    key = "|".join(parts)
+    return user_cache_path("marginctl") / f"config-{zlib.crc32(key.encode()):08x}.json", key
 
 
-def _read_cache(cache: Path) -> Config | None:
+def _read_cache(cache: Path, key: str) -> Config | None:
     import json
 
     try:
         document = json.loads(cache.read_text(encoding="utf-8"))
-        return _config_from_json(document)
+        return _config_from_json(document["config"]) if document.get("key") == key else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_cache(cache: Path, config: Config) -> None:
+def _write_cache(cache: Path, key: str, config: Config) -> None:
     import json
     import tempfile
 
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=cache.parent, delete=False, encoding="utf-8") as handle:
-            json.dump(_config_to_json(config), handle)
+            json.dump({"key": key, "config": _config_to_json(config)}, handle)
         os.replace(handle.name, cache)
     except OSError:
         pass  # a read-only cache folder only costs speed
@@ -265,6 +241,29 @@ def _merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any
 def _validate(raw: dict[str, Any], source: str) -> Config:
     from pydantic import ValidationError
     from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    # The sections exist only to be validated; defined here so a cached start never builds them.
+    @dataclass(frozen=True)
+    class CrossSection:
+        __pydantic_config__ = _FORBID_EXTRA
+
+        leverage: Literal[3, 5] = 3
+        transfer_out_level: Decimal = Decimal(2)
+        margin_call_level: Decimal | None = None
+        liquidation_level: Decimal | None = None
+        pre_liquidation_margin: Decimal = Decimal("0.05")
+        liquidation_fee_rate: Decimal = Decimal("0.02")
+
+    @dataclass(frozen=True)
+    class IsolatedSection:
+        __pydantic_config__ = _FORBID_EXTRA
+
+        leverage: Literal[3, 5, 10] = 3
+        transfer_out_level: Decimal = Decimal(2)
+        margin_call_level: Decimal | None = None
+        liquidation_level: Decimal | None = None
+        pre_liquidation_margin: Decimal = Decimal("0.05")
+        liquidation_fee_rate: Decimal = Decimal("0.02")
 
     class Settings(BaseSettings):
         """config.toml; the settings come only from the file (environment variables name files)."""
@@ -358,7 +357,7 @@ def _validate(raw: dict[str, Any], source: str) -> Config:
 
 
 def _rules(
-    section: CrossSection | IsolatedSection,
+    section: Any,
     defaults: dict[int, tuple[Decimal, Decimal]],
     key: str,
     fail: Any,

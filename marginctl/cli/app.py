@@ -1,7 +1,5 @@
 """Commands. Each parses its arguments, calls one service through `_run`, and renders the result."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
