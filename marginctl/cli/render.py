@@ -161,7 +161,10 @@ def accounts_table(result: list[dict[str, Any]]) -> None:
         table.add_column(column)
     for row in result:
         table.add_row(
-            row["name"], row["createdAt"] or "-", row["agreementAcceptedAt"] or "-", row["coolingOffUntil"] or "-"
+            row["name"],
+            _short_time(row["createdAt"]),
+            _short_time(row["agreementAcceptedAt"]),
+            _short_time(row["coolingOffUntil"]),
         )
     _console().print(table)
 

@@ -79,7 +79,12 @@ def charge_hour(
             postings.append(Posting(account_id, loan.wallet, loan.asset, INTEREST, -interest))
             postings.append(Posting(pool_id, "spot", loan.asset, INTEREST_RECEIVABLE, interest))
         entry_id = ledger.post_entry(
-            tx, account_id=account_id, kind="interest", at=hour, postings=postings, memo=f"{PERIODIC} {stored_hour}"
+            tx,
+            account_id=account_id,
+            kind="interest",
+            at=hour,
+            postings=postings,
+            memo=f"{PERIODIC} {to_display(hour)}",
         )
         tx.executemany(
             "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
