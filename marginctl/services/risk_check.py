@@ -43,7 +43,10 @@ class RiskReport:
     liquidations: list[dict[str, Any]] = field(default_factory=list)
 
     def extend(self, other: RiskReport) -> None:
-        self.margin_calls.extend(other.margin_calls)
+        """Merge a later check: one margin call per wallet per command (the latest), every liquidation."""
+        latest = {(call["account"], call["wallet"]): call for call in self.margin_calls + other.margin_calls}
+        liquidated = {(event["account"], event["wallet"]) for event in other.liquidations}
+        self.margin_calls = [call for key, call in latest.items() if key not in liquidated]
         self.liquidations.extend(other.liquidations)
 
     def as_json(self) -> dict[str, Any]:

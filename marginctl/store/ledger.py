@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -48,6 +49,16 @@ def account_ids(tx: Transaction, names: Iterable[str]) -> dict[str, int]:
     return found
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    account_id: int
+    kind: str
+    at: datetime
+    postings: Sequence[Posting]
+    memo: str | None = None
+    request_id: int | None = None
+
+
 def post_entry(
     tx: Transaction,
     *,
@@ -59,30 +70,37 @@ def post_entry(
     request_id: int | None = None,
     user_account_ids: Iterable[int] = (),
 ) -> int:
-    """Write one balanced journal entry and move the materialized balances with it.
+    """Write one balanced journal entry and move the materialized balances with it."""
+    entry = NewEntry(account_id, kind, at, postings, memo, request_id)
+    return post_entries(tx, [entry], user_account_ids)[0]
+
+
+def post_entries(tx: Transaction, entries: Sequence[NewEntry], user_account_ids: Iterable[int] = ()) -> list[int]:
+    """Write balanced journal entries, their postings and the balances they move, set-based.
 
     The ledger itself refuses a user's `free` or `locked` going below zero (TigerBeetle's limits):
     `user_account_ids` names the accounts that limit applies to.
     """
-    unbalanced = unbalanced_assets(postings)
-    if unbalanced:
-        raise AssertionError(f"unbalanced {kind} entry: {unbalanced}")
-    rows = tx.execute(
-        "INSERT INTO entries (account_id, kind, created_at, request_id, memo) "
-        "VALUES (:account_id, :kind, :at, :request_id, :memo) RETURNING id",
-        {
-            "account_id": account_id,
-            "kind": kind,
-            "at": to_storage(at),
-            "request_id": request_id,
-            "memo": memo,
-        },
-    )
-    entry_id = int(rows[0]["id"])
-    tx.executemany(
-        "INSERT INTO postings (entry_id, account_id, wallet, asset, bucket, amount) "
-        "VALUES (:entry_id, :account_id, :wallet, :asset, :bucket, :amount)",
-        [
+    entry_ids = []
+    posting_rows = []
+    for entry in entries:
+        unbalanced = unbalanced_assets(entry.postings)
+        if unbalanced:
+            raise AssertionError(f"unbalanced {entry.kind} entry: {unbalanced}")
+        rows = tx.execute(
+            "INSERT INTO entries (account_id, kind, created_at, request_id, memo) "
+            "VALUES (:account_id, :kind, :at, :request_id, :memo) RETURNING id",
+            {
+                "account_id": entry.account_id,
+                "kind": entry.kind,
+                "at": to_storage(entry.at),
+                "request_id": entry.request_id,
+                "memo": entry.memo,
+            },
+        )
+        entry_id = int(rows[0]["id"])
+        entry_ids.append(entry_id)
+        posting_rows.extend(
             {
                 "entry_id": entry_id,
                 "account_id": posting.account_id,
@@ -91,45 +109,71 @@ def post_entry(
                 "bucket": posting.bucket,
                 "amount": posting.amount,
             }
-            for posting in postings
+            for posting in entry.postings
             if posting.amount != 0
-        ],
+        )
+    tx.executemany(
+        "INSERT INTO postings (entry_id, account_id, wallet, asset, bucket, amount) "
+        "VALUES (:entry_id, :account_id, :wallet, :asset, :bucket, :amount)",
+        posting_rows,
     )
-    _move_balances(tx, postings, set(user_account_ids))
-    return entry_id
+    _move_balances(tx, [posting for entry in entries for posting in entry.postings], set(user_account_ids))
+    return entry_ids
+
+
+BalanceKey = tuple[int, str, str, str]
+#: Keys per balance lookup: 4 parameters each, well under SQLite's limit of variables.
+_KEYS_PER_QUERY = 400
+
+
+def _current_balances(tx: Transaction, keys: list[BalanceKey]) -> dict[BalanceKey, Decimal]:
+    found: dict[BalanceKey, Decimal] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        params: dict[str, Any] = {}
+        tuples = []
+        for index, (account_id, wallet, asset, bucket) in enumerate(chunk):
+            params.update({f"a{index}": account_id, f"w{index}": wallet, f"s{index}": asset, f"b{index}": bucket})
+            tuples.append(f"(:a{index}, :w{index}, :s{index}, :b{index})")
+        # Only generated placeholder names go into the SQL text; every value is a bound parameter.
+        sql = (
+            "SELECT account_id, wallet, asset, bucket, amount FROM balances "
+            f"WHERE (account_id, wallet, asset, bucket) IN (VALUES {', '.join(tuples)})"
+        )
+        for row in tx.execute(sql, params):
+            found[(int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["bucket"]))] = from_text(
+                row["amount"]
+            )
+    return found
 
 
 def _move_balances(tx: Transaction, postings: Sequence[Posting], limited: set[int]) -> None:
-    deltas: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
+    deltas: dict[BalanceKey, Decimal] = defaultdict(lambda: ZERO)
     for posting in postings:
         deltas[(posting.account_id, posting.wallet, posting.asset, posting.bucket)] += posting.amount
-    for (account_id, wallet, asset, bucket), delta in deltas.items():
-        if delta == 0:
-            continue
-        key = {"account_id": account_id, "wallet": wallet, "asset": asset, "bucket": bucket}
-        rows = tx.execute(
-            "SELECT amount FROM balances WHERE account_id = :account_id AND wallet = :wallet "
-            "AND asset = :asset AND bucket = :bucket",
-            key,
-        )
-        before = from_text(rows[0]["amount"]) if rows else ZERO
-        after = before + delta
+    moved = [key for key, delta in deltas.items() if delta != 0]
+    current = _current_balances(tx, moved)
+    updates, inserts = [], []
+    for key in moved:
+        account_id, wallet, asset, bucket = key
+        before = current.get(key, ZERO)
+        after = before + deltas[key]
         if account_id in limited and bucket in (FREE, LOCKED) and after < 0:
             raise InsufficientBalance(
-                f"insufficient {asset} {bucket} in {wallet}: have {_plain(before)}, need {_plain(-delta)}"
+                f"insufficient {asset} {bucket} in {wallet}: have {_plain(before)}, need {_plain(-deltas[key])}"
             )
-        if rows:
-            tx.execute(
-                "UPDATE balances SET amount = :amount WHERE account_id = :account_id AND wallet = :wallet "
-                "AND asset = :asset AND bucket = :bucket",
-                {**key, "amount": after},
-            )
-        else:
-            tx.execute(
-                "INSERT INTO balances (account_id, wallet, asset, bucket, amount) "
-                "VALUES (:account_id, :wallet, :asset, :bucket, :amount)",
-                {**key, "amount": after},
-            )
+        row = {"account_id": account_id, "wallet": wallet, "asset": asset, "bucket": bucket, "amount": after}
+        (updates if key in current else inserts).append(row)
+    tx.executemany(
+        "UPDATE balances SET amount = :amount WHERE account_id = :account_id AND wallet = :wallet "
+        "AND asset = :asset AND bucket = :bucket",
+        updates,
+    )
+    tx.executemany(
+        "INSERT INTO balances (account_id, wallet, asset, bucket, amount) "
+        "VALUES (:account_id, :wallet, :asset, :bucket, :amount)",
+        inserts,
+    )
 
 
 def _plain(value: Decimal) -> str:
