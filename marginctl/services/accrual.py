@@ -144,25 +144,26 @@ class AccrualSummary:
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
 
 
-def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, report: Any) -> None:
+def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, report: Any, book: Any = None) -> None:
     """Charge, in hour order, every boundary ≤ `until` not yet charged, with a risk check at each one."""
-    from marginctl.services.risk_check import check_risk
+    from marginctl.services.risk_check import RiskBook, check_risk
 
     pool_id = scope.system_ids[LENDING_POOL]
     target = floor_hour(until)
     loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < target]
     if not loans:
         return
+    book = book if book is not None else RiskBook.load(scope.tx)
     for hour in hours_after(min(loan.accrued_through for loan in loans), until):
-        charged = charge_hour(
-            scope.tx, scope.config, pool_id, [loan for loan in loans if loan.accrued_through < hour], hour
-        )
+        due = [loan for loan in loans if loan.accrued_through < hour]
+        charged = charge_hour(scope.tx, scope.config, pool_id, due, hour)
         for loan, interest in charged:
             summary.totals[loan.asset] += interest
+            book.add_interest(loan.account_id, loan.wallet, loan.asset, interest)
         summary.charges += len(charged)
         summary.hours += 1
         _mark_accrued(scope.tx, hour)
-        hour_report = check_risk(dataclasses.replace(scope, request_id=None, at=hour), assets=None)
+        hour_report = check_risk(dataclasses.replace(scope, request_id=None, at=hour), None, book)
         report.extend(hour_report)
         if hour_report.liquidations:
             # A liquidation repaid those loans: later hours use the principals of now.

@@ -20,17 +20,18 @@ from marginctl.domain.ledger import (
     LENDING_POOL,
     LOANED,
     Posting,
+    asset_balance,
 )
 from marginctl.domain.liquidation import plan_liquidation
-from marginctl.domain.margin import margin_level_status
-from marginctl.domain.money import ZERO, format_amount, format_ratio
+from marginctl.domain.margin import AssetBalance, margin_level, margin_level_status, value_wallet
+from marginctl.domain.money import ZERO, format_amount, format_ratio, from_text
 from marginctl.domain.names import pair_assets
 from marginctl.domain.times import to_display, to_storage
 from marginctl.services.accrual import catch_up_account
 from marginctl.services.context import WriteScope
 from marginctl.services.prices import asset_prices
 from marginctl.services.risk import wallet_assets, wallet_position
-from marginctl.store.database import Row
+from marginctl.store.database import Transaction
 
 #: Binance repeats the margin-call notice every 24 hours.
 MARGIN_CALL_REPEAT = timedelta(hours=24)
@@ -53,40 +54,89 @@ class RiskReport:
         return {"marginCalls": self.margin_calls, "liquidations": self.liquidations}
 
 
-def check_risk(scope: WriteScope, assets: Iterable[str] | None) -> RiskReport:
+WalletKey = tuple[int, str]
+
+
+@dataclass
+class RiskBook:
+    """Every margin wallet that owes something, held in memory so a check is arithmetic, not queries.
+
+    Loaded with one query; the accrual and the kline replay keep it current (interest added in place,
+    a wallet reloaded after a fill or a liquidation) and so check thousands of wallets per hour cheaply.
+    """
+
+    balances: dict[WalletKey, dict[str, AssetBalance]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, tx: Transaction, keys: Iterable[WalletKey] | None = None) -> RiskBook:
+        book = cls()
+        wanted = set(keys) if keys is not None else None
+        rows = tx.execute(
+            "SELECT b.account_id, b.wallet, b.asset, b.bucket, b.amount FROM balances b JOIN "
+            "(SELECT DISTINCT account_id, wallet FROM balances WHERE bucket IN ('borrowed', 'interest') "
+            "AND amount <> 0) owing ON owing.account_id = b.account_id AND owing.wallet = b.wallet"
+        )
+        raw: dict[WalletKey, dict[str, dict[str, Decimal]]] = {}
+        for row in rows:
+            key = (int(row["account_id"]), str(row["wallet"]))
+            if wanted is None or key in wanted:
+                raw.setdefault(key, {}).setdefault(str(row["asset"]), {})[str(row["bucket"])] = from_text(row["amount"])
+        for key, assets in raw.items():
+            book.balances[key] = {asset: asset_balance(asset, buckets) for asset, buckets in assets.items()}
+        return book
+
+    def reload(self, tx: Transaction, keys: Iterable[WalletKey]) -> None:
+        keys = set(keys)
+        for key in keys:
+            self.balances.pop(key, None)
+        self.balances.update(RiskBook.load(tx, keys).balances)
+
+    def add_interest(self, account_id: int, wallet: str, asset: str, amount: Decimal) -> None:
+        key = (account_id, wallet)
+        if key in self.balances:
+            held = self.balances[key].get(asset, AssetBalance(asset))
+            self.balances[key][asset] = dataclasses.replace(held, interest=held.interest + amount)
+
+    def level(self, key: WalletKey, prices: dict[str, Decimal]) -> Decimal | bool | None:
+        """The margin level; False when an asset has no price (such a wallet is not judged)."""
+        valuation = value_wallet(self.balances[key].values(), prices, {})
+        if valuation.unpriced:
+            return False
+        return margin_level(valuation.total_asset_value, valuation.liability_value)
+
+
+def check_risk(scope: WriteScope, assets: Iterable[str] | None, book: RiskBook | None = None) -> RiskReport:
     """Check every margin wallet that owes something (and, given `assets`, holds or owes one of them)."""
     config = scope.config
     watched = set(assets) if assets is not None else None
-    rows = scope.tx.execute(
-        "SELECT DISTINCT b.account_id, b.wallet FROM balances b JOIN accounts a ON a.id = b.account_id "
-        "WHERE a.is_system = :no AND b.bucket IN ('borrowed', 'interest') AND b.amount <> 0 "
-        "ORDER BY b.account_id, b.wallet",
-        {"no": False},
-    )
+    book = book if book is not None else RiskBook.load(scope.tx)
     report = RiskReport()
     prices = asset_prices(scope.tx, config)
-    accounts: dict[int, Row] = {}
-    for row in rows:
-        account_id, wallet = int(row["account_id"]), str(row["wallet"])
+    acted: list[WalletKey] = []
+    for key in sorted(book.balances):
+        account_id, wallet = key
         if watched is not None and not watched.intersection(wallet_assets(config, wallet)):
             continue
-        position = wallet_position(scope.tx, config, account_id, wallet, prices)
-        if position.valuation.unpriced:
+        level = book.level(key, prices)
+        if level is False:
             continue
-        level = position.margin_level
-        rules = config.rules_for(wallet)
-        status = margin_level_status(level, rules)
-        if account_id not in accounts:
-            accounts[account_id] = scope.tx.execute(
-                "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
-                "FROM accounts WHERE id = :id",
-                {"id": account_id},
-            )[0]
-        owner = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
+        assert not isinstance(level, bool)
+        status = margin_level_status(level, config.rules_for(wallet))
+        if status not in ("FORCE_LIQUIDATION", *IN_MARGIN_CALL):
+            continue
+        account = scope.tx.execute(
+            "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
+            "FROM accounts WHERE id = :id",
+            {"id": account_id},
+        )[0]
+        owner = dataclasses.replace(scope, account=account, request_id=None)
         if status == "FORCE_LIQUIDATION":
             report.liquidations.append(liquidate(owner, wallet, level))
-        elif status in IN_MARGIN_CALL:
+            acted.append(key)
+        else:
             report.margin_calls.append(_margin_call(owner, wallet, level, status))
+    if acted:
+        book.reload(scope.tx, acted)
     return report
 
 
