@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from marginctl.domain.clock import ONE_HOUR
 from marginctl.domain.errors import InvalidInput
 from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, parse_candle, symbol_of_file
-from marginctl.domain.money import format_ratio
-from marginctl.domain.names import CROSS, parse_pair
-from marginctl.domain.times import to_display, to_storage
+from marginctl.domain.money import format_ratio, from_text
+from marginctl.domain.names import CROSS, pair_assets, parse_pair
+from marginctl.domain.quiet_band import Band, OpenOrder, in_danger, order_band, risk_band
+from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, advance_clock, run_write
 
 INTERVALS = ("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d")
@@ -68,7 +73,7 @@ def import_klines(
     """Each candle: accrue to its time, then each price of its path runs triggers, fills and the risk check."""
     from marginctl.services.accrual import AccrualSummary, accrue_through
     from marginctl.services.risk import wallet_position
-    from marginctl.services.risk_check import RiskReport, pair_risk
+    from marginctl.services.risk_check import RiskBook, RiskReport, check_risk
     from marginctl.services.trading import match_orders
 
     config = context.config
@@ -80,21 +85,38 @@ def import_klines(
     def act(scope: WriteScope) -> dict[str, Any]:
         summary = AccrualSummary()
         report = RiskReport()
+        book = RiskBook.load(scope.tx)
         fills = triggered = 0
+        watch = _Watch(scope, pair, book)
+        next_hour = watch.next_accrual_hour()
+        last_price: Decimal | None = None
         for index, candle in enumerate(candles):
             at = candle.open_time
-            accrue_through(scope, at, summary, report)
+            if next_hour is not None and at >= next_hour:
+                if last_price is not None:
+                    _record_price(dataclasses.replace(scope, at=at), pair, last_price)
+                accrue_through(scope, at, summary, report, book)
+                watch.refresh()
+                next_hour = watch.next_accrual_hour()
             path = candle.price_path()
             for step, price in enumerate(path):
                 moment = candle.close_time if step == len(path) - 1 else at
+                last_price = price
+                if watch.quiet(price, moment):
+                    continue
                 point = WriteScope(scope.tx, context, scope.account, None, scope.system_ids, moment)
                 _record_price(point, pair, price)
                 matched = match_orders(point, pair, price)
                 fills += matched["filled"]
                 triggered += matched["triggered"]
-                report.extend(pair_risk(point, pair))
-            if progress is not None:
+                if matched["filled"]:
+                    book.reload(scope.tx, list(book.balances))
+                report.extend(check_risk(point, pair_assets(pair), book))
+                watch.refresh(moment)
+            if progress is not None and (index % 1000 == 999 or index == len(candles) - 1):
                 progress(index + 1)
+        assert last_price is not None
+        _record_price(dataclasses.replace(scope, at=candles[-1].close_time), pair, last_price)
         advance_clock(scope.tx, candles[-1].close_time)
         position = wallet_position(scope.tx, config, scope.account_id, CROSS)
         level = position.margin_level
@@ -123,3 +145,59 @@ def _record_price(scope: WriteScope, pair: str, price: Any) -> None:
         "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
         {"pair": pair, "price": price, "at": to_storage(scope.at)},
     )
+
+
+#: Binance repeats a margin call every 24 hours; a replay re-checks a wallet in danger that often.
+RECHECK = timedelta(hours=24)
+
+
+class _Watch:
+    """Knows, without a query, whether a price can change anything: the quiet band of orders and wallets."""
+
+    def __init__(self, scope: WriteScope, pair: str, book: Any) -> None:
+        self.scope = scope
+        self.pair = pair
+        self.book = book
+        self.base, self.quote = pair_assets(pair)
+        self.band = Band()
+        self.danger_since: datetime | None = None
+        self.refresh()
+
+    def refresh(self, moment: datetime | None = None) -> None:
+        from marginctl.services.prices import asset_prices
+
+        tx, config = self.scope.tx, self.scope.config
+        orders = [
+            OpenOrder(
+                str(row["type"]),
+                str(row["side"]),
+                from_text(row["price"]),
+                from_text(row["stop_price"]) if row["stop_price"] is not None else None,
+                bool(row["triggered"]),
+            )
+            for row in tx.execute(
+                "SELECT type, side, price, stop_price, triggered FROM orders WHERE status = 'NEW' AND pair = :pair",
+                {"pair": self.pair},
+            )
+        ]
+        prices = asset_prices(tx, config)
+        wallets = [
+            (list(balances.values()), config.rules_for(wallet))
+            for (_, wallet), balances in self.book.balances.items()
+            if self.base in balances or self.quote in balances
+        ]
+        self.band = order_band(orders)
+        if self.base in prices and self.quote in prices:
+            self.band = self.band.narrow(risk_band(wallets, self.base, prices, prices[self.quote]))
+        danger = any(in_danger(balances, prices, rules) for balances, rules in wallets)
+        self.danger_since = (moment or self.scope.at) if danger else None
+
+    def quiet(self, price: Decimal, moment: datetime) -> bool:
+        if self.danger_since is not None and moment - self.danger_since >= RECHECK:
+            return False
+        return self.band.contains(price)
+
+    def next_accrual_hour(self) -> datetime | None:
+        rows = self.scope.tx.execute("SELECT min(accrued_through) AS hour FROM loan_accruals")
+        hour = rows[0]["hour"] if rows else None
+        return from_storage(str(hour)) + ONE_HOUR if hour else None
