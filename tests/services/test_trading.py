@@ -613,6 +613,20 @@ def test_cancel_of_an_already_cancelled_order_is_refused(wallet: Wallet) -> None
     assert_audit_clean(wallet, at("10:13:00"))
 
 
+def test_cancel_of_another_accounts_order_is_refused_and_keeps_its_lock(wallet: Wallet) -> None:
+    wallet.ok("accounts", "create", "bob", now=at("09:59:00"))
+    wallet.ok("deposit", "USDT", "1000", now=at("10:00:00"), account="bob")
+    wallet.ok("transfer", "USDT", "1000", "--yes", now=at("10:01:00"), account="bob")
+    order = wallet.ok("trade", "buy", "BTC/USDT", "0.01", "--price", "59000", now=at("10:10:00"), account="bob")
+    result = refused(wallet, "cancel", str(order["orderId"]), now=at("10:11:00"))
+    assert result.code == 3
+    assert result.error()["code"] == "unknown_order"
+    bob = wallet.ok("status", now=at("10:12:00"), account="bob")
+    usdt = next(row for row in bob["userAssets"] if row["asset"] == "USDT")
+    assert usdt["locked"] == "590.00000000"  # 0.01 × 59000, still held for bob's order
+    assert_audit_clean(wallet, at("10:12:00"))
+
+
 # --- Isolated wallets, client ids, status ---------------------------------------------------------------
 
 

@@ -169,16 +169,18 @@ def test_a_known_sequence_keeps_locks_equal_to_open_orders() -> None:
     """The property on one readable sequence that passes through each path: rest, trigger, fill, cancel, refuse."""
     run_sequence(
         [
-            Step("limit", "buy", Decimal("0.01"), price=59000),  # rests, holds 590 USDT
-            Step("stop", "sell", Decimal("0.01"), price=54900, stop=55000),  # STOP_LOSS_LIMIT, holds 0.01 BTC
-            Step("limit", "sell", Decimal("0.005"), price=61000),  # rests, holds 0.005 BTC
-            Step("price", price=58900),  # fills the buy at 59000
-            Step("cancel", pick=2),  # the sell at 61000
-            Step("cancel", pick=0),  # already filled: unknown_order
+            Step("limit", "buy", Decimal("0.01"), price=59000),  # order 1 rests, holds 590 USDT
+            # order 2: STOP_LOSS_LIMIT, borrows the 0.01 BTC it sells and holds it
+            Step("stop", "sell", Decimal("0.01"), price=54900, stop=55000, side_effect="auto-borrow"),
+            Step("limit", "sell", Decimal("0.005"), price=61000, side_effect="auto-borrow"),  # order 3 rests
+            Step("limit", "sell", Decimal("0.005"), price=61000),  # no free BTC: insufficient_balance
+            Step("price", price=58900),  # fills order 1 at 59000
+            Step("cancel", pick=2),  # order 3: its 0.005 BTC is released and repays its loan
+            Step("cancel", pick=0),  # order 1 is filled: unknown_order
             Step("market", "sell", Decimal("0.02"), side_effect="auto-borrow"),  # borrows what is not free
-            Step("price", price=54950),  # triggers and fills the stop at 54900
-            Step("limit", "buy", Decimal("0.00008"), price=60000),  # 4.8 < 5: min_notional
+            Step("price", price=54950),  # triggers order 2 and fills it at 54900
+            Step("limit", "buy", Decimal("0.00008"), price=60000),  # 0.00008 × 60000 = 4.8 < 5: min_notional
             Step("stop", "buy", Decimal("0.001"), price=54950, stop=54950),  # stop = last price: refused
-            Step("limit", "buy", Decimal("0.001"), price=50000, side_effect="auto-repay"),  # rests, holds 50
+            Step("limit", "buy", Decimal("0.001"), price=50000, side_effect="auto-repay"),  # rests, holds 50 USDT
         ]
     )
