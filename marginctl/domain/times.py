@@ -29,7 +29,7 @@ def to_storage(moment: datetime) -> str:
 
 
 def from_storage(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 def to_display(moment: datetime) -> str:

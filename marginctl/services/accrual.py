@@ -48,16 +48,22 @@ def _loans(tx: Transaction, account_id: int | None = None) -> list[Loan]:
     if account_id is not None:
         sql += " WHERE l.account_id = :account_id"
         params["account_id"] = account_id
-    return [
-        Loan(
-            int(row["account_id"]),
-            str(row["wallet"]),
-            str(row["asset"]),
-            -from_text(row["amount"]) if row["amount"] is not None else ZERO,
-            from_storage(str(row["accrued_through"])),
+    hours: dict[str, datetime] = {}
+    loans = []
+    for row in tx.execute(sql, params):
+        stored = str(row["accrued_through"])
+        if stored not in hours:
+            hours[stored] = from_storage(stored)
+        loans.append(
+            Loan(
+                int(row["account_id"]),
+                str(row["wallet"]),
+                str(row["asset"]),
+                -from_text(row["amount"]) if row["amount"] is not None else ZERO,
+                hours[stored],
+            )
         )
-        for row in tx.execute(sql, params)
-    ]
+    return loans
 
 
 def charge_hour(
@@ -73,24 +79,22 @@ def charge_hour(
                 by_account[loan.account_id].append((loan, interest))
     charges: list[tuple[Loan, Decimal]] = []
     stored_hour = to_storage(hour)
-    for account_id, charged in by_account.items():
-        postings = []
-        for loan, interest in charged:
-            postings.append(Posting(account_id, loan.wallet, loan.asset, INTEREST, -interest))
-            postings.append(Posting(pool_id, "spot", loan.asset, INTEREST_RECEIVABLE, interest))
-        entry_id = ledger.post_entry(
-            tx,
-            account_id=account_id,
-            kind="interest",
-            at=hour,
-            postings=postings,
+    accounts = list(by_account)
+    entries = [
+        ledger.NewEntry(
+            account_id,
+            "interest",
+            hour,
+            _interest_postings(account_id, pool_id, by_account[account_id]),
             memo=f"{PERIODIC} {to_display(hour)}",
         )
-        tx.executemany(
-            "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
-            "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :hour, 'PERIODIC', "
-            ":hour, :principal, :daily_rate, :interest)",
-            [
+        for account_id in accounts
+    ]
+    entry_ids = ledger.post_entries(tx, entries)
+    rows = []
+    for account_id, entry_id in zip(accounts, entry_ids, strict=True):
+        for loan, interest in by_account[account_id]:
+            rows.append(
                 {
                     "entry_id": entry_id,
                     "account_id": account_id,
@@ -101,11 +105,26 @@ def charge_hour(
                     "daily_rate": config.assets[loan.asset].daily_interest_rate,
                     "interest": interest,
                 }
-                for loan, interest in charged
-            ],
-        )
-        charges.extend(charged)
+            )
+            charges.append((loan, interest))
+    tx.executemany(
+        "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
+        "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :hour, 'PERIODIC', "
+        ":hour, :principal, :daily_rate, :interest)",
+        rows,
+    )
     return charges
+
+
+def _interest_postings(account_id: int, pool_id: int, charged: list[tuple[Loan, Decimal]]) -> list[Posting]:
+    """Each loan's interest, and the lending pool's receivable once per asset."""
+    receivable: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    postings = []
+    for loan, interest in charged:
+        postings.append(Posting(account_id, loan.wallet, loan.asset, INTEREST, -interest))
+        receivable[loan.asset] += interest
+    postings += [Posting(pool_id, "spot", asset, INTEREST_RECEIVABLE, amount) for asset, amount in receivable.items()]
+    return postings
 
 
 def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datetime) -> None:

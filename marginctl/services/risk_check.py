@@ -95,7 +95,9 @@ class RiskBook:
         key = (account_id, wallet)
         if key in self.balances:
             held = self.balances[key].get(asset, AssetBalance(asset))
-            self.balances[key][asset] = dataclasses.replace(held, interest=held.interest + amount)
+            self.balances[key][asset] = AssetBalance(
+                asset, held.free, held.locked, held.borrowed, held.interest + amount
+            )
 
     def level(self, key: WalletKey, prices: dict[str, Decimal]) -> Decimal | bool | None:
         """The margin level; False when an asset has no price (such a wallet is not judged)."""

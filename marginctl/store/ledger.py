@@ -81,25 +81,34 @@ def post_entries(tx: Transaction, entries: Sequence[NewEntry], user_account_ids:
     The ledger itself refuses a user's `free` or `locked` going below zero (TigerBeetle's limits):
     `user_account_ids` names the accounts that limit applies to.
     """
-    entry_ids = []
-    posting_rows = []
     for entry in entries:
         unbalanced = unbalanced_assets(entry.postings)
         if unbalanced:
             raise AssertionError(f"unbalanced {entry.kind} entry: {unbalanced}")
-        rows = tx.execute(
-            "INSERT INTO entries (account_id, kind, created_at, request_id, memo) "
-            "VALUES (:account_id, :kind, :at, :request_id, :memo) RETURNING id",
+    # Writers are serialized (BEGIN IMMEDIATE, or PostgreSQL's writer lock), so the new ids are exactly
+    # the ids above the highest one before the insert, in insertion order.
+    highest = int(tx.execute("SELECT coalesce(max(id), 0) AS id FROM entries")[0]["id"])
+    tx.executemany(
+        "INSERT INTO entries (account_id, kind, created_at, request_id, memo) "
+        "VALUES (:account_id, :kind, :at, :request_id, :memo)",
+        [
             {
                 "account_id": entry.account_id,
                 "kind": entry.kind,
                 "at": to_storage(entry.at),
                 "request_id": entry.request_id,
                 "memo": entry.memo,
-            },
-        )
-        entry_id = int(rows[0]["id"])
-        entry_ids.append(entry_id)
+            }
+            for entry in entries
+        ],
+    )
+    entry_ids = [
+        int(row["id"]) for row in tx.execute("SELECT id FROM entries WHERE id > :id ORDER BY id", {"id": highest})
+    ]
+    if len(entry_ids) != len(entries):
+        raise AssertionError("another writer inserted journal entries inside this transaction")
+    posting_rows = []
+    for entry_id, entry in zip(entry_ids, entries, strict=True):
         posting_rows.extend(
             {
                 "entry_id": entry_id,
@@ -136,9 +145,11 @@ def _current_balances(tx: Transaction, keys: list[BalanceKey]) -> dict[BalanceKe
             params.update({f"a{index}": account_id, f"w{index}": wallet, f"s{index}": asset, f"b{index}": bucket})
             tuples.append(f"(:a{index}, :w{index}, :s{index}, :b{index})")
         # Only generated placeholder names go into the SQL text; every value is a bound parameter.
+        # A join (not IN) so both engines look each key up in the primary key instead of scanning.
         sql = (
-            "SELECT account_id, wallet, asset, bucket, amount FROM balances "
-            f"WHERE (account_id, wallet, asset, bucket) IN (VALUES {', '.join(tuples)})"
+            f"SELECT b.account_id, b.wallet, b.asset, b.bucket, b.amount FROM (VALUES {', '.join(tuples)}) AS wanted "
+            "JOIN balances b ON b.account_id = wanted.column1 AND b.wallet = wanted.column2 "
+            "AND b.asset = wanted.column3 AND b.bucket = wanted.column4"
         )
         for row in tx.execute(sql, params):
             found[(int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["bucket"]))] = from_text(
