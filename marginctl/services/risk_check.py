@@ -18,6 +18,7 @@ from marginctl.domain.ledger import (
     INTEREST,
     INTEREST_RECEIVABLE,
     LENDING_POOL,
+    LIABILITY_BUCKETS,
     LOANED,
     Posting,
     asset_balance,
@@ -69,20 +70,26 @@ class RiskBook:
 
     @classmethod
     def load(cls, tx: Transaction, keys: Iterable[WalletKey] | None = None) -> RiskBook:
+        """One scan of the users' margin balances; a wallet is kept when it owes something."""
         book = cls()
         wanted = set(keys) if keys is not None else None
         rows = tx.execute(
-            "SELECT b.account_id, b.wallet, b.asset, b.bucket, b.amount FROM balances b JOIN "
-            "(SELECT DISTINCT account_id, wallet FROM balances WHERE bucket IN ('borrowed', 'interest') "
-            "AND amount <> 0) owing ON owing.account_id = b.account_id AND owing.wallet = b.wallet"
+            "SELECT b.account_id, b.wallet, b.asset, b.bucket, b.amount FROM balances b "
+            "JOIN accounts a ON a.id = b.account_id WHERE a.is_system = :no AND b.wallet <> 'spot'",
+            {"no": False},
         )
         raw: dict[WalletKey, dict[str, dict[str, Decimal]]] = {}
-        for row in rows:
-            key = (int(row["account_id"]), str(row["wallet"]))
-            if wanted is None or key in wanted:
-                raw.setdefault(key, {}).setdefault(str(row["asset"]), {})[str(row["bucket"])] = from_text(row["amount"])
-        for key, assets in raw.items():
-            book.balances[key] = {asset: asset_balance(asset, buckets) for asset, buckets in assets.items()}
+        owing: set[WalletKey] = set()
+        for account_id, wallet, asset, bucket, amount in rows:
+            key = (account_id, wallet)
+            if wanted is not None and key not in wanted:
+                continue
+            value = from_text(amount)
+            raw.setdefault(key, {}).setdefault(asset, {})[bucket] = value
+            if value and bucket in LIABILITY_BUCKETS:
+                owing.add(key)
+        for key in owing:
+            book.balances[key] = {asset: asset_balance(asset, buckets) for asset, buckets in raw[key].items()}
         return book
 
     def reload(self, tx: Transaction, keys: Iterable[WalletKey]) -> None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from marginctl.domain.errors import DatabaseBusy, DatabaseError
 from marginctl.domain.money import to_text
@@ -52,6 +52,18 @@ class _SqliteTransaction:
             self.connection.executemany(sql, rows)
 
 
+class _Row(tuple):  # type: ignore[type-arg]
+    """A PostgreSQL row that reads like sqlite3.Row: by position, by column name, and unpacked."""
+
+    __slots__ = ()
+    names: ClassVar[dict[str, int]] = {}
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+
 @dataclass
 class _SqlAlchemyTransaction:
     connection: Any
@@ -61,7 +73,10 @@ class _SqlAlchemyTransaction:
         from sqlalchemy import text
 
         result = self.connection.execute(text(sql), dict(params or {}))
-        return list(result.mappings().all()) if result.returns_rows else []
+        if not result.returns_rows:
+            return []
+        row_class = type("Row", (_Row,), {"__slots__": (), "names": {name: i for i, name in enumerate(result.keys())}})
+        return [row_class(row) for row in result.all()]
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         from sqlalchemy import text
@@ -156,12 +171,18 @@ def _connect_sqlite(path: Path, shown: str) -> sqlite3.Connection:
             f"file:{path}?mode=rw", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
         )
         connection.row_factory = sqlite3.Row
+        connection.create_function("dec_add", 2, _decimal_add, deterministic=True)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as error:
         raise _translate_sqlite_error(error, shown) from None
     return connection
+
+
+def _decimal_add(left: str, right: str) -> str:
+    """SQLite stores amounts as exact decimal text; this adds two of them exactly."""
+    return to_text(Decimal(left) + Decimal(right))
 
 
 def _translate_sqlite_error(error: sqlite3.Error, shown: str) -> Exception:

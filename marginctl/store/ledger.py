@@ -158,33 +158,34 @@ def _current_balances(tx: Transaction, keys: list[BalanceKey]) -> dict[BalanceKe
     return found
 
 
+#: Exact addition inside the database: NUMERIC on PostgreSQL, `dec_add` (Python's Decimal) on SQLite's TEXT.
+_ADD_AMOUNTS = {
+    "sqlite": "dec_add(balances.amount, excluded.amount)",
+    "postgresql": "balances.amount + excluded.amount",
+}
+
+
 def _move_balances(tx: Transaction, postings: Sequence[Posting], limited: set[int]) -> None:
+    """Add each key's delta in one upsert batch; then check the keys a limit applies to."""
     deltas: dict[BalanceKey, Decimal] = defaultdict(lambda: ZERO)
     for posting in postings:
         deltas[(posting.account_id, posting.wallet, posting.asset, posting.bucket)] += posting.amount
-    moved = [key for key, delta in deltas.items() if delta != 0]
-    current = _current_balances(tx, moved)
-    updates, inserts = [], []
-    for key in moved:
-        account_id, wallet, asset, bucket = key
-        before = current.get(key, ZERO)
-        after = before + deltas[key]
-        if account_id in limited and bucket in (FREE, LOCKED) and after < 0:
-            raise InsufficientBalance(
-                f"insufficient {asset} {bucket} in {wallet}: have {_plain(before)}, need {_plain(-deltas[key])}"
-            )
-        row = {"account_id": account_id, "wallet": wallet, "asset": asset, "bucket": bucket, "amount": after}
-        (updates if key in current else inserts).append(row)
-    tx.executemany(
-        "UPDATE balances SET amount = :amount WHERE account_id = :account_id AND wallet = :wallet "
-        "AND asset = :asset AND bucket = :bucket",
-        updates,
-    )
+    moved = {key: delta for key, delta in deltas.items() if delta != 0}
     tx.executemany(
         "INSERT INTO balances (account_id, wallet, asset, bucket, amount) "
-        "VALUES (:account_id, :wallet, :asset, :bucket, :amount)",
-        inserts,
+        "VALUES (:account_id, :wallet, :asset, :bucket, :amount) "
+        f"ON CONFLICT (account_id, wallet, asset, bucket) DO UPDATE SET amount = {_ADD_AMOUNTS[tx.dialect]}",
+        [
+            {"account_id": account_id, "wallet": wallet, "asset": asset, "bucket": bucket, "amount": delta}
+            for (account_id, wallet, asset, bucket), delta in moved.items()
+        ],
     )
+    checked = [key for key, delta in moved.items() if key[0] in limited and key[3] in (FREE, LOCKED) and delta < 0]
+    for key, after in _current_balances(tx, checked).items():
+        if after < 0:
+            _, wallet, asset, bucket = key
+            before, needed = _plain(after - moved[key]), _plain(-moved[key])
+            raise InsufficientBalance(f"insufficient {asset} {bucket} in {wallet}: have {before}, need {needed}")
 
 
 def _plain(value: Decimal) -> str:

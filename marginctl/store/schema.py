@@ -140,8 +140,8 @@ interest_charges = Table(
     Column("principal", Amount, nullable=False),
     Column("daily_rate", Amount, nullable=False),
     Column("interest", Amount, nullable=False),
+    # Also serves `interest`'s lookup by account (its first column).
     UniqueConstraint("account_id", "wallet", "asset", "periodic_hour", name="uq_interest_hour"),
-    Index("ix_interest_account_time", "account_id", "charged_at"),
 )
 
 orders = Table(

@@ -93,7 +93,6 @@ def upgrade() -> None:
         sa.Column("interest", Amount, nullable=False),
         sa.UniqueConstraint("account_id", "wallet", "asset", "periodic_hour", name="uq_interest_hour"),
     )
-    op.create_index("ix_interest_account_time", "interest_charges", ["account_id", "charged_at"])
     op.create_table(
         "meta",
         sa.Column("key", sa.String(64), primary_key=True),
