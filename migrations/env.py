@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 
 from marginctl.store.schema import metadata
 
@@ -27,5 +27,8 @@ if engine.dialect.name == "sqlite":
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
+        if engine.dialect.name == "postgresql":
+            # The same writer lock marginctl takes: two first runs at once cannot both create the tables.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7301960)"))
         context.run_migrations()
 engine.dispose()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,15 +64,51 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
+#: Set by .ci/run's second pass: the suite then runs every wallet on this PostgreSQL server.
+POSTGRES_URL = os.environ.get("MARGINCTL_TEST_POSTGRES_URL")
+TEMPLATE = "marginctl_template"
+
+
+def _admin() -> Any:
+    import psycopg
+
+    assert POSTGRES_URL is not None
+    return psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+def _postgres_wallet_url() -> str:
+    """A fresh database per wallet, cloned from a migrated (not seeded) template: Alembic runs once."""
+    assert POSTGRES_URL is not None
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    name = f"w_{uuid.uuid4().hex[:16]}"
+    with _admin() as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    return f"{base}/{name}"
+
+
 @dataclass
 class Wallet:
-    """A fresh wallet file; `run` invokes marginctl on it with `--db` (and `--config` when set)."""
+    """A fresh wallet; `run` invokes marginctl on it with `--db` (and `--config` when set).
 
-    path: Path
+    On the PostgreSQL pass the wallet is a database and `path` skips the test: it checks the SQLite file.
+    """
+
+    file: Path
     config: Path | None = None
+    url: str | None = None
+
+    @property
+    def path(self) -> Path:
+        if self.url is not None:
+            pytest.skip("checks the SQLite wallet file itself")
+        return self.file
+
+    @property
+    def target(self) -> str:
+        return self.url if self.url is not None else str(self.file)
 
     def run(self, *args: str, now: str | None = None, stdin: str = "", account: str | None = None) -> Result:
-        options = ["--db", str(self.path)]
+        options = ["--db", self.target]
         if self.config is not None:
             options += ["--config", str(self.config)]
         if account is not None:
@@ -86,19 +124,43 @@ class Wallet:
         return result.json()
 
     def with_config(self, toml: str) -> Wallet:
-        self.config = self.path.parent / "config.toml"
+        self.config = self.file.parent / "config.toml"
         self.config.write_text(toml, encoding="utf-8")
         return self
 
 
+def new_wallet(file: Path) -> Wallet:
+    """A wallet on this pass's engine (a SQLite file, or a fresh PostgreSQL database)."""
+    return Wallet(file, url=_postgres_wallet_url() if POSTGRES_URL else None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_template() -> Iterator[None]:
+    """Migrate one template database for the whole PostgreSQL pass."""
+    if POSTGRES_URL is None:
+        yield
+        return
+    from marginctl.store.database import locate
+    from marginctl.store.migrate import ensure_schema
+
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    with _admin() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        connection.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    database = locate(f"{base}/{TEMPLATE}")
+    ensure_schema(database)
+    database.close()
+    yield
+
+
 @pytest.fixture
 def wallet(tmp_path: Path) -> Wallet:
-    return Wallet(tmp_path / "wallet.db")
+    return new_wallet(tmp_path / "wallet.db")
 
 
 @pytest.fixture
 def make_wallet(tmp_path: Path) -> Callable[[str], Wallet]:
     def make(name: str) -> Wallet:
-        return Wallet(tmp_path / f"{name}.db")
+        return new_wallet(tmp_path / f"{name}.db")
 
     return make

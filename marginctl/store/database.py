@@ -102,7 +102,7 @@ class Database:
         if self.dialect == "sqlite":
             yield from self._sqlite_transaction(write)
         else:
-            yield from self._sqlalchemy_transaction()
+            yield from self._postgresql_transaction(write)
 
     def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
         connection = self._sqlite()
@@ -127,9 +127,24 @@ class Database:
             connection.execute("ROLLBACK")
             raise _translate_sqlite_error(error, self.shown) from None
 
-    def _sqlalchemy_transaction(self) -> Iterator[Transaction]:
-        with self._sqlalchemy_engine().begin() as connection:
-            yield _SqlAlchemyTransaction(connection, self.dialect)
+    def _postgresql_transaction(self, write: bool) -> Iterator[Transaction]:
+        """Writers hold one transaction-level advisory lock, so they queue as SQLite's writers do.
+
+        Every write also moves the wallet's clock row, so concurrent writers would conflict anyway; a
+        queue is simpler and fairer than retries. Reads see one snapshot (REPEATABLE READ).
+        """
+        from sqlalchemy import exc, text
+
+        try:
+            with self._sqlalchemy_engine().connect() as connection:
+                isolation = "READ COMMITTED" if write else "REPEATABLE READ"
+                with connection.execution_options(isolation_level=isolation).begin():
+                    if write:
+                        connection.execute(text(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'"))
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+                    yield _SqlAlchemyTransaction(connection, self.dialect)
+        except exc.OperationalError as error:
+            raise _translate_postgresql_error(error, self.shown) from None
 
     def _sqlite(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -141,7 +156,9 @@ class Database:
         if self._engine is None:
             from sqlalchemy import create_engine
 
-            self._engine = create_engine(self.sqlalchemy_url)
+            self._engine = create_engine(
+                self.sqlalchemy_url, connect_args={"connect_timeout": 10}, hide_parameters=True
+            )
         return self._engine
 
     def use_wal(self) -> None:
@@ -178,6 +195,25 @@ def _connect_sqlite(path: Path, shown: str) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise _translate_sqlite_error(error, shown) from None
     return connection
+
+
+#: The key of PostgreSQL's writer lock (pg_advisory_xact_lock): "marginctl" as a number.
+WRITER_LOCK = 7_301_960
+
+
+class TransactionConflict(Exception):
+    """PostgreSQL aborted the transaction (serialization failure or deadlock); running it again is safe."""
+
+
+def _translate_postgresql_error(error: Any, shown: str) -> Exception:
+    """Never the driver's text verbatim: it may name the server; the URL shown is masked."""
+    state = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if state in ("40001", "40P01"):
+        return TransactionConflict(str(state))
+    if state == "55P03":
+        return DatabaseBusy(f"the wallet {shown} is busy (another marginctl is writing); try again")
+    first_line = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error).strip() else "unknown error"
+    return DatabaseError(f"cannot use the wallet {shown}: {first_line}")
 
 
 def _decimal_add(left: str, right: str) -> str:

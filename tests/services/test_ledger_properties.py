@@ -18,7 +18,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Wallet
+from tests.conftest import new_wallet
 
 ACCOUNTS = ("main", "bob")
 WALLETS = ("spot", "cross", "BTC/USDT")
@@ -96,7 +96,7 @@ def expected_outcome(command: Command, free: dict[tuple[str, str, str], Decimal]
 
 def run_sequence(commands: list[Command]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        wallet = Wallet(Path(folder) / "wallet.db")
+        wallet = new_wallet(Path(folder) / "wallet.db")
         clock = iter(START + timedelta(minutes=minute) for minute in range(1000))
 
         def now() -> str:

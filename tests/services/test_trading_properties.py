@@ -20,7 +20,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Wallet
+from tests.conftest import Wallet, new_wallet
 
 START = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 STEP = Decimal("0.00001")  # BTC/USDT quantity step
@@ -106,7 +106,7 @@ def fingerprint(wallet: Wallet) -> str:
 
 def run_sequence(sequence: list[Step]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        wallet = Wallet(Path(folder) / "w.db")
+        wallet = new_wallet(Path(folder) / "w.db")
         clock = iter(START + timedelta(minutes=minute) for minute in range(1000))
 
         def now() -> str:
