@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from marginctl.domain.margin import AssetBalance
 from marginctl.domain.money import ZERO
@@ -34,8 +34,9 @@ INSURANCE_FUND = "insurance-fund"
 SYSTEM_ACCOUNTS = (EXTERNAL, LENDING_POOL, EXCHANGE, FEES, INSURANCE_FUND)
 
 
-@dataclass(frozen=True)
-class Posting:
+class Posting(NamedTuple):
+    """One line of a journal entry (a NamedTuple: entries are built by the hundred thousand)."""
+
     account_id: int
     wallet: str
     asset: str

@@ -66,65 +66,87 @@ def _loans(tx: Transaction, account_id: int | None = None) -> list[Loan]:
     return loans
 
 
-def charge_hour(
-    tx: Transaction, config: Config, pool_id: int, loans: list[Loan], hour: datetime
-) -> list[tuple[Loan, Decimal]]:
-    """One PERIODIC charge per loan for `hour`, one journal entry per account; returns what was charged."""
-    by_account: dict[int, list[tuple[Loan, Decimal]]] = defaultdict(list)
-    for loan in loans:
-        if loan.principal > 0:
-            daily_rate = config.assets[loan.asset].daily_interest_rate
-            interest = hourly_interest(loan.principal, daily_rate, config.places(loan.asset))
-            if interest > 0:
-                by_account[loan.account_id].append((loan, interest))
-    charges: list[tuple[Loan, Decimal]] = []
-    stored_hour = to_storage(hour)
-    accounts = list(by_account)
-    entries = [
-        ledger.NewEntry(
-            account_id,
-            "interest",
-            hour,
-            _interest_postings(account_id, pool_id, by_account[account_id]),
-            memo=f"{PERIODIC} {to_display(hour)}",
-        )
-        for account_id in accounts
-    ]
-    entry_ids = ledger.post_entries(tx, entries)
-    rows = []
-    for account_id, entry_id in zip(accounts, entry_ids, strict=True):
-        for loan, interest in by_account[account_id]:
-            rows.append(
-                {
-                    "entry_id": entry_id,
-                    "account_id": account_id,
-                    "wallet": loan.wallet,
-                    "asset": loan.asset,
-                    "hour": stored_hour,
-                    "principal": loan.principal,
-                    "daily_rate": config.assets[loan.asset].daily_interest_rate,
-                    "interest": interest,
-                }
+class InterestCharger:
+    """Charges PERIODIC hours in memory and writes them in one batch: one `interest` entry per account
+    per run (however many hours it covers) and one interest-history row per loan and hour.
+
+    A catch-up of 24 hours so writes 24× fewer postings and balance updates; `flush` before anything
+    reads the balances (a liquidation) keeps the ledger exact at every moment it is looked at.
+    """
+
+    def __init__(self, tx: Transaction, config: Config, pool_id: int) -> None:
+        self.tx = tx
+        self.config = config
+        self.pool_id = pool_id
+        self.pending: dict[int, dict[tuple[str, str], Decimal]] = {}
+        self.hours: dict[int, tuple[datetime, datetime]] = {}
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.hourly: dict[str, tuple[Decimal, int]] = {
+            asset: (settings.daily_interest_rate, settings.decimals) for asset, settings in config.assets.items()
+        }
+        # A principal is charged the same every hour it does not change: compute each once per run.
+        self.memo: dict[tuple[str, Decimal], Decimal] = {}
+
+    def charge(self, loans: list[Loan], hour: datetime) -> list[tuple[Loan, Decimal]]:
+        stored_hour = to_storage(hour)
+        charged = []
+        for loan in loans:
+            if loan.principal <= 0:
+                continue
+            daily_rate, places = self.hourly[loan.asset]
+            memo_key = (loan.asset, loan.principal)
+            interest = self.memo.get(memo_key)
+            if interest is None:
+                interest = self.memo[memo_key] = hourly_interest(loan.principal, daily_rate, places)
+            if interest <= 0:
+                continue
+            owed = self.pending.setdefault(loan.account_id, {})
+            key = (loan.wallet, loan.asset)
+            owed[key] = owed.get(key, ZERO) + interest
+            first, _ = self.hours.get(loan.account_id, (hour, hour))
+            self.hours[loan.account_id] = (first, hour)
+            self.rows.append(
+                (
+                    loan.account_id,
+                    {
+                        "account_id": loan.account_id,
+                        "wallet": loan.wallet,
+                        "asset": loan.asset,
+                        "hour": stored_hour,
+                        "principal": loan.principal,
+                        "daily_rate": daily_rate,
+                        "interest": interest,
+                    },
+                )
             )
-            charges.append((loan, interest))
-    tx.executemany(
-        "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
-        "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :hour, 'PERIODIC', "
-        ":hour, :principal, :daily_rate, :interest)",
-        rows,
-    )
-    return charges
+            charged.append((loan, interest))
+        return charged
 
-
-def _interest_postings(account_id: int, pool_id: int, charged: list[tuple[Loan, Decimal]]) -> list[Posting]:
-    """Each loan's interest, and the lending pool's receivable once per asset."""
-    receivable: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    postings = []
-    for loan, interest in charged:
-        postings.append(Posting(account_id, loan.wallet, loan.asset, INTEREST, -interest))
-        receivable[loan.asset] += interest
-    postings += [Posting(pool_id, "spot", asset, INTEREST_RECEIVABLE, amount) for asset, amount in receivable.items()]
-    return postings
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        accounts = list(self.pending)
+        entries = []
+        for account_id in accounts:
+            first, last = self.hours[account_id]
+            span = to_display(first) if first == last else f"{to_display(first)} to {to_display(last)}"
+            receivable: dict[str, Decimal] = defaultdict(lambda: ZERO)
+            postings = []
+            for (wallet, asset), interest in self.pending[account_id].items():
+                postings.append(Posting(account_id, wallet, asset, INTEREST, -interest))
+                receivable[asset] += interest
+            postings += [
+                Posting(self.pool_id, "spot", asset, INTEREST_RECEIVABLE, total) for asset, total in receivable.items()
+            ]
+            entries.append(ledger.NewEntry(account_id, "interest", last, postings, memo=f"{PERIODIC} {span}"))
+        entry_of = dict(zip(accounts, ledger.post_entries(self.tx, entries), strict=True))
+        self.tx.executemany(
+            "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
+            "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :hour, 'PERIODIC', "
+            ":hour, :principal, :daily_rate, :interest)",
+            [{"entry_id": entry_of[account_id], **row} for account_id, row in self.rows],
+        )
+        self.pending, self.hours, self.rows = {}, {}, []
 
 
 def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datetime) -> None:
@@ -132,9 +154,10 @@ def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datet
     due = [loan for loan in _loans(tx, account_id) if loan.accrued_through < floor_hour(at)]
     if not due:
         return
-    pool_id = ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL]
+    charger = InterestCharger(tx, config, ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL])
     for hour in hours_after(min(loan.accrued_through for loan in due), at):
-        charge_hour(tx, config, pool_id, [loan for loan in due if loan.accrued_through < hour], hour)
+        charger.charge([loan for loan in due if loan.accrued_through < hour], hour)
+    charger.flush()
     _mark_accrued(tx, floor_hour(at), account_id)
 
 
@@ -165,28 +188,36 @@ class AccrualSummary:
 
 def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, report: Any, book: Any = None) -> None:
     """Charge, in hour order, every boundary ≤ `until` not yet charged, with a risk check at each one."""
+    from marginctl.services.prices import asset_prices
     from marginctl.services.risk_check import RiskBook, check_risk
 
-    pool_id = scope.system_ids[LENDING_POOL]
     target = floor_hour(until)
     loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < target]
     if not loans:
         return
     book = book if book is not None else RiskBook.load(scope.tx)
+    charger = InterestCharger(scope.tx, scope.config, scope.system_ids[LENDING_POOL])
+    prices = asset_prices(scope.tx, scope.config)
     for hour in hours_after(min(loan.accrued_through for loan in loans), until):
-        due = [loan for loan in loans if loan.accrued_through < hour]
-        charged = charge_hour(scope.tx, scope.config, pool_id, due, hour)
+        charged = charger.charge([loan for loan in loans if loan.accrued_through < hour], hour)
         for loan, interest in charged:
             summary.totals[loan.asset] += interest
             book.add_interest(loan.account_id, loan.wallet, loan.asset, interest)
         summary.charges += len(charged)
         summary.hours += 1
-        _mark_accrued(scope.tx, hour)
-        hour_report = check_risk(dataclasses.replace(scope, request_id=None, at=hour), None, book)
+        hour_scope = dataclasses.replace(scope, request_id=None, at=hour)
+
+        def write_pending(through: datetime = hour) -> None:
+            charger.flush()
+            _mark_accrued(scope.tx, through)
+
+        hour_report = check_risk(hour_scope, None, book, before_changes=write_pending, prices=prices)
         report.extend(hour_report)
         if hour_report.liquidations:
             # A liquidation repaid those loans: later hours use the principals of now.
             loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < target]
+    charger.flush()
+    _mark_accrued(scope.tx, target)
 
 
 def accrue(context: Context, until_text: str | None, client_id: str | None = None) -> dict[str, Any]:

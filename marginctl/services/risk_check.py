@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -25,7 +25,7 @@ from marginctl.domain.ledger import (
 )
 from marginctl.domain.liquidation import plan_liquidation
 from marginctl.domain.margin import AssetBalance, margin_level, margin_level_status, value_wallet
-from marginctl.domain.money import ZERO, format_amount, format_ratio, from_text
+from marginctl.domain.money import ZERO, format_amount, format_ratio, from_text, mul
 from marginctl.domain.names import pair_assets
 from marginctl.domain.times import to_display, to_storage
 from marginctl.services.accrual import catch_up_account
@@ -67,6 +67,9 @@ class RiskBook:
     """
 
     balances: dict[WalletKey, dict[str, AssetBalance]] = field(default_factory=dict)
+    #: (total asset value, liability value) per wallet at `valued_at` prices, kept current by add_interest.
+    values: dict[WalletKey, tuple[Decimal, Decimal] | None] = field(default_factory=dict)
+    valued_at: dict[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def load(cls, tx: Transaction, keys: Iterable[WalletKey] | None = None) -> RiskBook:
@@ -96,6 +99,7 @@ class RiskBook:
         keys = set(keys)
         for key in keys:
             self.balances.pop(key, None)
+            self.values.pop(key, None)
         self.balances.update(RiskBook.load(tx, keys).balances)
 
     def add_interest(self, account_id: int, wallet: str, asset: str, amount: Decimal) -> None:
@@ -105,6 +109,12 @@ class RiskBook:
             self.balances[key][asset] = AssetBalance(
                 asset, held.free, held.locked, held.borrowed, held.interest + amount
             )
+            cached = self.values.get(key)
+            price = self.valued_at.get(asset)
+            if cached is not None and price is not None:
+                self.values[key] = (cached[0], cached[1] + mul(amount, price))
+            else:
+                self.values.pop(key, None)
 
     def level(self, key: WalletKey, prices: dict[str, Decimal]) -> Decimal | bool | None:
         """The margin level; False when an asset has no price (such a wallet is not judged)."""
@@ -114,13 +124,22 @@ class RiskBook:
         return margin_level(valuation.total_asset_value, valuation.liability_value)
 
 
-def check_risk(scope: WriteScope, assets: Iterable[str] | None, book: RiskBook | None = None) -> RiskReport:
-    """Check every margin wallet that owes something (and, given `assets`, holds or owes one of them)."""
+def check_risk(
+    scope: WriteScope,
+    assets: Iterable[str] | None,
+    book: RiskBook | None = None,
+    before_changes: Callable[[], None] | None = None,
+    prices: dict[str, Decimal] | None = None,
+) -> RiskReport:
+    """Check every margin wallet that owes something (and, given `assets`, holds or owes one of them).
+
+    `before_changes` runs before the first liquidation (the accrual writes its pending interest then).
+    """
     config = scope.config
     watched = set(assets) if assets is not None else None
     book = book if book is not None else RiskBook.load(scope.tx)
     report = RiskReport()
-    prices = asset_prices(scope.tx, config)
+    prices = asset_prices(scope.tx, config) if prices is None else prices
     acted: list[WalletKey] = []
     for key in sorted(book.balances):
         account_id, wallet = key
@@ -139,6 +158,8 @@ def check_risk(scope: WriteScope, assets: Iterable[str] | None, book: RiskBook |
             {"id": account_id},
         )[0]
         owner = dataclasses.replace(scope, account=account, request_id=None)
+        if status == "FORCE_LIQUIDATION" and before_changes is not None:
+            before_changes()
         if status == "FORCE_LIQUIDATION":
             report.liquidations.append(liquidate(owner, wallet, level))
             acted.append(key)
