@@ -8,6 +8,7 @@ transaction as the change.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marginctl.config import Config
-from marginctl.domain.errors import ClientIdReused, ClockBackwards, InvalidInput, UnknownAccount
+from marginctl.domain.errors import ClientIdReused, ClockBackwards, DatabaseBusy, InvalidInput, UnknownAccount
 from marginctl.domain.ledger import SYSTEM_ACCOUNTS
 from marginctl.domain.names import validate_account_name
 from marginctl.domain.times import from_storage, to_display, to_storage
@@ -23,6 +24,7 @@ from marginctl.store import ledger
 from marginctl.store.database import Database, Row, Transaction
 
 DEFAULT_ACCOUNT = "main"
+CONFLICT_RETRIES = 5
 LAST_EVENT_KEY = "last_event_at"
 
 
@@ -155,10 +157,32 @@ def run_write(
     at: datetime | None = None,
     catch_up: bool = True,
 ) -> Any:
-    """Run `action` in one write transaction, idempotently when a client id is given."""
+    """Run `action` in one write transaction, idempotently when a client id is given.
+
+    On PostgreSQL a transaction the server aborted (serialization failure, deadlock) is run again, a
+    bounded number of times; nothing of an aborted attempt remains.
+    """
+    from marginctl.store.database import TransactionConflict
+
     client_id = validate_client_id(client_id)
     fingerprint = json.dumps({"command": command, **arguments}, sort_keys=True, default=str)
-    event_time = at or context.now
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            return _write_once(context, command, fingerprint, client_id, action, at or context.now, catch_up)
+        except TransactionConflict:
+            time.sleep(0.05 * (attempt + 1))
+    raise DatabaseBusy(f"the wallet {context.database.shown} stayed too busy; try again")
+
+
+def _write_once(
+    context: Context,
+    command: str,
+    fingerprint: str,
+    client_id: str | None,
+    action: Callable[[WriteScope], Any],
+    event_time: datetime,
+    catch_up: bool,
+) -> Any:
     with context.database.transaction(write=True) as tx:
         account = lookup_account(tx, context)
         if account is None:
@@ -173,7 +197,7 @@ def run_write(
                     raise ClientIdReused(
                         f"client id {client_id!r} was used for a different {previous['command']} request"
                     )
-                return dict(json.loads(previous["result"]))
+                return json.loads(previous["result"])
         advance_clock(tx, event_time)
         if catch_up:
             from marginctl.services.accrual import catch_up_account

@@ -91,7 +91,7 @@ class Database:
 
     shown: str
     dialect: str
-    sqlalchemy_url: str
+    sqlalchemy_url: str = field(repr=False)  # may hold a password: never in a repr
     sqlite_path: Path | None = None
     _connection: sqlite3.Connection | None = field(default=None, repr=False)
     _engine: Any = field(default=None, repr=False)
