@@ -133,6 +133,20 @@ def borrow_headroom(valuation: Valuation, rules: MarginRules, price: Decimal, pl
     return max(round_down(div(headroom_value, price), places), ZERO)
 
 
+@dataclass(frozen=True)
+class BorrowLimits:
+    """Each bound on a borrow separately, so a refusal can name the one that bites."""
+
+    headroom: Decimal
+    limit_left: Decimal
+    pool: Decimal
+
+    @property
+    def max(self) -> Decimal:
+        """Binance's maxBorrowable: the tightest bound, never below 0."""
+        return max(min(self.headroom, self.limit_left, self.pool), ZERO)
+
+
 def max_borrowable(
     valuation: Valuation,
     rules: MarginRules,
@@ -142,8 +156,8 @@ def max_borrowable(
     pool_available: Decimal,
 ) -> Decimal:
     """Binance's maxBorrowable: min(headroom, the asset's borrow limit left, what the lending pool holds)."""
-    amount = min(borrow_headroom(valuation, rules, price, places), borrow_limit_left, pool_available)
-    return max(round_down(amount, places), ZERO)
+    headroom = borrow_headroom(valuation, rules, price, places)
+    return BorrowLimits(headroom, round_down(borrow_limit_left, places), round_down(pool_available, places)).max
 
 
 def max_transferable(

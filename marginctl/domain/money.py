@@ -38,6 +38,11 @@ def parse_amount(text: str, places: int, *, what: str = "amount", allow_zero: bo
     return value
 
 
+def parse_amount_or(text: str, places: int, keyword: str) -> Decimal | None:
+    """An amount, or None for the keyword a command allows instead (`max`, `all`)."""
+    return None if text.strip().lower() == keyword else parse_amount(text, places)
+
+
 def round_down(value: Decimal, places: int) -> Decimal:
     """What the user receives, and what a limit allows, never rounds in the user's favour by accident."""
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN, context=MONEY_CONTEXT)

@@ -8,7 +8,7 @@ from typing import Any
 from marginctl.domain.errors import AgreementRequired, InsufficientBalance, InvalidInput, MarginLevelTooLow
 from marginctl.domain.ledger import EXTERNAL, FREE, Posting
 from marginctl.domain.margin import max_transferable
-from marginctl.domain.money import format_amount, parse_amount
+from marginctl.domain.money import format_amount, parse_amount, parse_amount_or
 from marginctl.domain.names import SPOT, is_isolated, is_margin_wallet, pair_assets, parse_asset, parse_wallet
 from marginctl.domain.times import to_display, to_storage
 from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
@@ -79,8 +79,7 @@ def transfer(
     for wallet in (source, target):
         if is_isolated(wallet) and asset not in pair_assets(wallet):
             raise InvalidInput(f"the {wallet} isolated wallet holds only {' and '.join(pair_assets(wallet))}")
-    wants_max = amount_text.strip().lower() == MAX
-    amount = None if wants_max else parse_amount(amount_text, places)
+    amount = parse_amount_or(amount_text, places, MAX)
 
     def move(scope: WriteScope) -> dict[str, Any]:
         if is_margin_wallet(target):

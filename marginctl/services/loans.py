@@ -25,15 +25,14 @@ from marginctl.domain.ledger import (
     LOANED,
     Posting,
 )
-from marginctl.domain.margin import HOURS_PER_DAY, borrow_headroom, hourly_interest
-from marginctl.domain.money import ZERO, div, format_amount, format_ratio, parse_amount
+from marginctl.domain.margin import HOURS_PER_DAY, hourly_interest
+from marginctl.domain.money import div, format_amount, format_ratio, parse_amount_or
 from marginctl.domain.names import CROSS, SPOT, pair_assets, parse_asset, parse_pair
 from marginctl.domain.times import to_display, to_storage
 from marginctl.services.accrual import open_loan_clock
 from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
-from marginctl.services.risk import Position, wallet_position
+from marginctl.services.risk import borrow_limits, wallet_position
 from marginctl.store import ledger
-from marginctl.store.database import Transaction
 
 MAX = "max"
 ALL = "all"
@@ -63,31 +62,18 @@ def borrow_quote(context: Context, asset_text: str, amount_text: str, isolated: 
     with context.read() as tx:
         account = ledger.find_account(tx, context.account_name)
         position = wallet_position(tx, config, int(account["id"]) if account else None, wallet)
-        limits = _borrow_limits(tx, config, position, asset)
-    amount = limits["max"] if amount_text.strip().lower() == MAX else parse_amount(amount_text, places)
+        limits = borrow_limits(tx, config, position, asset)
+    requested = parse_amount_or(amount_text, places, MAX)
+    amount = limits.max if requested is None else requested
     daily = config.assets[asset].daily_interest_rate
     return {
         "asset": asset,
         "wallet": wallet,
         "amount": format_amount(amount, places),
-        "maxBorrowable": format_amount(limits["max"], places),
+        "maxBorrowable": format_amount(limits.max, places),
         **interest_rates(config, asset),
         "interestNow": format_amount(hourly_interest(amount, daily, places), places),
     }
-
-
-def _borrow_limits(tx: Transaction, config: Config, position: Position, asset: str) -> dict[str, Decimal]:
-    """Each bound on a borrow separately, so a refusal can name the one that bites."""
-    settings = config.assets[asset]
-    price = position.prices.get(asset)
-    pool_id = ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL]
-    limit_left = max(settings.borrow_limit - position.balance(asset).borrowed, ZERO)
-    pool = ledger.free_balance(tx, pool_id, SPOT, asset)
-    if price is None or position.valuation.unpriced:
-        headroom = ZERO
-    else:
-        headroom = borrow_headroom(position.valuation, config.rules_for(position.wallet), price, settings.decimals)
-    return {"headroom": headroom, "limit": limit_left, "pool": pool, "max": min(headroom, limit_left, pool)}
 
 
 def borrow(
@@ -96,8 +82,7 @@ def borrow(
     config = context.config
     wallet, asset = _wallet_and_asset(config, asset_text, isolated)
     places = config.places(asset)
-    wants_max = amount_text.strip().lower() == MAX
-    requested = None if wants_max else parse_amount(amount_text, places)
+    requested = parse_amount_or(amount_text, places, MAX)
 
     def act(scope: WriteScope) -> dict[str, Any]:
         amount, loan_entry = lend(scope, wallet, asset, requested)
@@ -138,19 +123,19 @@ def lend(scope: WriteScope, wallet: str, asset: str, requested: Decimal | None) 
             f"{wallet}'s collateral margin level {format_ratio(level)} is at or below "
             f"{format_ratio(rules.initial_level)}; no more borrowing until it rises"
         )
-    limits = _borrow_limits(scope.tx, config, position, asset)
-    amount = limits["max"] if requested is None else requested
+    limits = borrow_limits(scope.tx, config, position, asset)
+    amount = limits.max if requested is None else requested
     shown = format_amount(amount, places)
-    if amount > limits["limit"]:
+    if amount > limits.limit_left:
         raise BorrowLimitExceeded(
             f"borrowing {shown} {asset} exceeds the borrow limit of {config.assets[asset].borrow_limit} "
-            f"{asset}; {format_amount(limits['limit'], places)} left"
+            f"{asset}; {format_amount(limits.limit_left, places)} left"
         )
-    if amount > limits["pool"]:
-        raise PoolInsufficient(f"the lending pool holds only {format_amount(limits['pool'], places)} {asset}")
-    if amount > limits["headroom"] or amount <= 0:
+    if amount > limits.pool:
+        raise PoolInsufficient(f"the lending pool holds only {format_amount(limits.pool, places)} {asset}")
+    if amount > limits.headroom or amount <= 0:
         raise ExceedsMaxBorrowable(
-            f"borrowing {shown} {asset} exceeds the max borrowable {format_amount(limits['max'], places)} {asset}"
+            f"borrowing {shown} {asset} exceeds the max borrowable {format_amount(limits.max, places)} {asset}"
         )
     return amount, charge_borrow(scope, wallet, asset, amount)
 
@@ -221,8 +206,7 @@ def repay(
     config = context.config
     wallet, asset = _wallet_and_asset(config, asset_text, isolated)
     places = config.places(asset)
-    wants_all = amount_text.strip().lower() == ALL
-    requested = None if wants_all else parse_amount(amount_text, places)
+    requested = parse_amount_or(amount_text, places, ALL)
 
     def act(scope: WriteScope) -> dict[str, Any]:
         balance = wallet_position(scope.tx, config, scope.account_id, wallet).balance(asset)

@@ -7,7 +7,14 @@ from decimal import Decimal
 
 from marginctl.config import Config
 from marginctl.domain.ledger import LENDING_POOL
-from marginctl.domain.margin import AssetBalance, Valuation, margin_level, max_borrowable, value_wallet
+from marginctl.domain.margin import (
+    AssetBalance,
+    BorrowLimits,
+    Valuation,
+    borrow_headroom,
+    margin_level,
+    value_wallet,
+)
 from marginctl.domain.money import ZERO
 from marginctl.domain.names import SPOT, is_isolated, pair_assets
 from marginctl.services.prices import asset_prices
@@ -54,20 +61,16 @@ def wallet_position(
     return Position(wallet, balances, prices, value_wallet(balances.values(), prices, ratios))
 
 
-def max_borrowable_of(tx: Transaction, config: Config, position: Position, asset: str) -> Decimal:
-    """Binance's maxBorrowable: 0 when the asset or any collateral has no price."""
-    if position.wallet == SPOT or asset not in wallet_assets(config, position.wallet):
-        return ZERO
-    price = position.prices.get(asset)
-    if price is None or position.valuation.unpriced:
-        return ZERO
+def borrow_limits(tx: Transaction, config: Config, position: Position, asset: str) -> BorrowLimits:
+    """The leverage headroom (0 when the asset or any collateral has no price), the asset's borrow limit
+    left, and what the lending pool holds."""
     settings = config.assets[asset]
     pool_id = ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL]
-    return max_borrowable(
-        position.valuation,
-        config.rules_for(position.wallet),
-        price,
-        settings.decimals,
-        borrow_limit_left=settings.borrow_limit - position.balance(asset).borrowed,
-        pool_available=ledger.free_balance(tx, pool_id, SPOT, asset),
-    )
+    limit_left = max(settings.borrow_limit - position.balance(asset).borrowed, ZERO)
+    pool = ledger.free_balance(tx, pool_id, SPOT, asset)
+    price = position.prices.get(asset)
+    borrowable_here = position.wallet != SPOT and asset in wallet_assets(config, position.wallet)
+    if price is None or position.valuation.unpriced or not borrowable_here:
+        return BorrowLimits(ZERO, limit_left, pool)
+    rules = config.rules_for(position.wallet)
+    return BorrowLimits(borrow_headroom(position.valuation, rules, price, settings.decimals), limit_left, pool)

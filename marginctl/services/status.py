@@ -12,7 +12,7 @@ from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, parse_pair
 from marginctl.domain.times import from_storage, to_display
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.prices import asset_prices
-from marginctl.services.risk import Position, max_borrowable_of, wallet_position
+from marginctl.services.risk import Position, borrow_limits, wallet_position
 from marginctl.store.database import Row, Transaction
 
 #: Valuation totals are shown to 8 places, rounded down (the conservative direction for the user).
@@ -128,7 +128,7 @@ def _asset_row(tx: Transaction, config: Config, position: Position, asset: str) 
         "netAsset": format_amount(balance.net_asset, places),
     }
     if is_margin_wallet(position.wallet):
-        row["maxBorrowable"] = format_amount(max_borrowable_of(tx, config, position, asset), places)
+        row["maxBorrowable"] = format_amount(borrow_limits(tx, config, position, asset).max, places)
         price = None
         if asset != config.valuation_asset:
             price = liquidation_price(

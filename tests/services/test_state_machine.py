@@ -1,0 +1,480 @@
+"""Stateful property test over every balance-changing command (issue 7, item 6; DESIGN §3).
+
+A hypothesis `RuleBasedStateMachine` drives marginctl in-process through its CLI, on a fresh wallet per
+run (a SQLite file, or a PostgreSQL database on the PostgreSQL pass), with a simulated clock that only
+moves forward (`--now` on every command). Its rules cover deposit, withdraw, transfer between spot, cross
+and the BTC/USDT isolated wallet, borrow and repay (cross and isolated, `max` and `all` included), market,
+`--quote`, limit and stop-limit orders on BTC/USDT and ETH/USDT with every side effect (cross or
+`--isolated`), cancelling one order or all, price moves wide enough for margin calls and liquidations,
+`accrue --until` after the clock jumps, a rare cooling-off, and a second and third account.
+
+Every command exits 0 or 3 (2 only for the one malformed request it can generate: ETH into the BTC/USDT
+isolated wallet), never 1; a refused command names a rule and leaves the wallet file unchanged (SQLite).
+After every step:
+- `audit --json` is clean, and `status --all --json` of every account shows no negative field and
+  netAsset = free + locked − borrowed − interest;
+- read straight from the database, independently of marginctl's audit: each entry's postings balance per
+  asset; every balance equals the sum of its postings; each asset sums to zero over all balances; no user
+  free or locked is negative; users' borrowed and interest equal the lending pool's receivables; locked
+  funds equal what the open orders hold (qty × limit rounded up for a buy, qty for a sell); each
+  PERIODIC interest hour appears once per (account, wallet, asset).
+
+CI runs 200 examples of 12 steps. For a longer search (2000 examples of 40 steps), load this module as a
+plugin so the "thorough" profile exists when the hypothesis option is read:
+
+    python -m pytest -p tests.services.test_state_machine --hypothesis-profile=thorough \
+        tests/services/test_state_machine.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from tests.conftest import POSTGRES_URL, Result, Wallet, new_wallet
+
+settings.register_profile("thorough", max_examples=2000, stateful_step_count=40, deadline=None)
+
+CI_SETTINGS = settings(
+    max_examples=200, stateful_step_count=12, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+START = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+EIGHT_PLACES = Decimal("0.00000001")
+CENT = Decimal("0.01")
+ASSETS = ("USDT", "BTC", "ETH")
+ISOLATED = "BTC/USDT"
+WALLETS = ("spot", "cross", ISOLATED)
+ROUTES = tuple((source, target) for source in WALLETS for target in WALLETS if source != target)
+LOAN_WALLETS = (("cross", "USDT"), ("cross", "BTC"), ("cross", "ETH"), (ISOLATED, "USDT"), (ISOLATED, "BTC"))
+#: pair → (quantity step, lowest and highest price the machine sets, starting price from the default config)
+PAIRS = {
+    "BTC/USDT": (Decimal("0.00001"), Decimal(20000), Decimal(120000), Decimal(60000)),
+    "ETH/USDT": (Decimal("0.0001"), Decimal(1000), Decimal(6000), Decimal(3000)),
+}
+OTHER_ACCOUNTS = ("bob", "carol")
+
+#: What a well-formed command may be refused for (exit 3). Not here, so a failure if seen: database_busy
+#: (one writer), confirmation_required (every confirming command gets --yes), client_id_reused (no ids).
+RULE_REFUSALS = {
+    "insufficient_balance",
+    "agreement_required",
+    "account_exists",
+    "no_price",
+    "margin_level_too_low",
+    "exceeds_max_borrowable",
+    "borrow_limit_exceeded",
+    "pool_insufficient",
+    "repay_exceeds_debt",
+    "min_notional",
+    "unknown_order",
+    "liquidation_in_progress",
+    "would_trigger_immediately",
+    "cooling_off_active",
+}
+
+notionals = st.decimals(min_value=CENT, max_value=Decimal(20000), places=2)  # in USDT
+maybe_notionals = st.one_of(st.none(), notionals)  # None: `max` or `all`
+price_moves = st.one_of(
+    st.tuples(st.just("to"), st.integers(min_value=0, max_value=1000)),  # per mille of the pair's range
+    st.tuples(st.just("by"), st.integers(min_value=-300, max_value=300)),  # per mille of the last price
+)
+offsets = st.integers(min_value=-100, max_value=100)  # per mille of the last price, for limits and stops
+
+
+def text(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
+def parse(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@contextmanager
+def debug_tracebacks() -> Iterator[None]:
+    """An internal error (exit 1) then prints its traceback on stderr, which the failure shows."""
+    old = os.environ.get("MARGINCTL_DEBUG")
+    os.environ["MARGINCTL_DEBUG"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["MARGINCTL_DEBUG"]
+        else:
+            os.environ["MARGINCTL_DEBUG"] = old
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    accounts = Bundle("accounts")
+    orders = Bundle("orders")  # (account, orderId) of every order placed
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = tempfile.mkdtemp(prefix="marginctl-sm-")
+        self.wallet: Wallet = new_wallet(Path(self.folder) / "wallet.db")
+        self.now = START
+        self.prices = {pair: spec[3] for pair, spec in PAIRS.items()}
+        self.known_accounts = ["main"]
+        self.cooled_off = False
+        self.outcomes: Counter[tuple[str, int]] = Counter()
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.wallet.url is not None:
+            _drop_postgres_database(self.wallet.url)
+
+    # -- running commands ------------------------------------------------------------------------------
+
+    def stamp(self) -> str:
+        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def command(self, account: str, *args: str, expect: frozenset[int] = frozenset({0, 3})) -> Result:
+        """Run one command a minute after the last; check its exit code; a refusal changes nothing."""
+        self.now += timedelta(minutes=1)
+        before = self.fingerprint()
+        with debug_tracebacks():
+            result = self.wallet.run(*args, "--json", now=self.stamp(), account=account)
+        name = args[0] if args[0] not in ("price", "accounts") else " ".join(args[:2])
+        self.outcomes[(name, result.code)] += 1
+        event(f"{name}: exit {result.code}")
+        call = f"--account {account} --now {self.stamp()} {' '.join(args)}"
+        assert result.code != 1, f"internal error from {call}:\n{result.err}"
+        assert result.code in expect, f"{call} exited {result.code}, expected {sorted(expect)}:\n{result.err}"
+        if result.code == 0:
+            result.json()  # one JSON document on stdout
+            if "LIQUIDATED" in result.err:
+                event("a liquidation happened")
+            if "margin call" in result.err:
+                event("a margin call happened")
+        else:
+            error = result.error()
+            if result.code == 3:
+                assert error["code"] in RULE_REFUSALS, f"{call}: unexpected refusal {error}"
+            assert self.fingerprint() == before, f"{call} was refused ({error['code']}) but changed the wallet"
+        return result
+
+    def fingerprint(self) -> str | None:
+        """The SQLite wallet's bytes (database and write-ahead log); None on PostgreSQL."""
+        if self.wallet.url is not None:
+            return None
+        digest = hashlib.sha256()
+        for suffix in ("", "-wal"):
+            path = self.wallet.file.with_name(self.wallet.file.name + suffix)
+            digest.update(suffix.encode())
+            digest.update(path.read_bytes() if path.exists() else b"<absent>")
+        return digest.hexdigest()
+
+    def asset_amount(self, asset: str, notional: Decimal) -> str:
+        """`notional` USDT worth of `asset` at the last price, to 8 places (at least one unit of them)."""
+        price = Decimal(1) if asset == "USDT" else self.prices[f"{asset}/USDT"]
+        return text(max((notional / price).quantize(EIGHT_PLACES, rounding=ROUND_DOWN), EIGHT_PLACES))
+
+    def on_tick(self, pair: str, per_mille: int) -> Decimal:
+        """The last price moved by `per_mille`, on the tick (0.01) and inside the pair's range."""
+        _, low, high, _ = PAIRS[pair]
+        moved = (self.prices[pair] * (1000 + per_mille) / 1000).quantize(CENT)
+        return min(max(moved, low), high)
+
+    # -- rules -----------------------------------------------------------------------------------------
+
+    @initialize(target=accounts)
+    def fund_main(self) -> str:
+        self.command("main", "deposit", "USDT", "20000", expect=frozenset({0}))
+        self.command("main", "deposit", "BTC", "0.2", expect=frozenset({0}))
+        self.command("main", "deposit", "ETH", "3", expect=frozenset({0}))
+        self.command("main", "transfer", "USDT", "4000", "--yes", expect=frozenset({0}))
+        self.command("main", "transfer", "USDT", "1000", "--to", ISOLATED, "--yes", expect=frozenset({0}))
+        return "main"
+
+    @precondition(lambda self: len(self.known_accounts) < 1 + len(OTHER_ACCOUNTS))
+    @rule(target=accounts, name=st.sampled_from(OTHER_ACCOUNTS))
+    def create_account(self, name: str) -> Any:
+        result = self.command("main", "accounts", "create", name)
+        if result.code != 0:
+            assert name in self.known_accounts, result.err
+            return multiple()
+        self.known_accounts.append(name)
+        return name
+
+    @rule(account=accounts, asset=st.sampled_from(ASSETS), notional=notionals)
+    def deposit(self, account: str, asset: str, notional: Decimal) -> None:
+        self.command(account, "deposit", asset, self.asset_amount(asset, notional), expect=frozenset({0}))
+
+    @rule(account=accounts, asset=st.sampled_from(ASSETS), notional=notionals)
+    def withdraw(self, account: str, asset: str, notional: Decimal) -> None:
+        self.command(account, "withdraw", asset, self.asset_amount(asset, notional))
+
+    @rule(account=accounts, asset=st.sampled_from(ASSETS), route=st.sampled_from(ROUTES), notional=maybe_notionals)
+    def transfer(self, account: str, asset: str, route: tuple[str, str], notional: Decimal | None) -> None:
+        source, target = route
+        amount = "max" if notional is None else self.asset_amount(asset, notional)
+        malformed = asset == "ETH" and ISOLATED in route  # the BTC/USDT isolated wallet holds only BTC and USDT
+        self.command(
+            account,
+            "transfer",
+            asset,
+            amount,
+            "--from",
+            source,
+            "--to",
+            target,
+            "--yes",
+            expect=frozenset({2}) if malformed else frozenset({0, 3}),
+        )
+
+    @rule(account=accounts, loan=st.sampled_from(LOAN_WALLETS), notional=maybe_notionals)
+    def borrow(self, account: str, loan: tuple[str, str], notional: Decimal | None) -> None:
+        wallet, asset = loan
+        amount = "max" if notional is None else self.asset_amount(asset, notional)
+        isolated = [] if wallet == "cross" else ["--isolated", wallet]
+        self.command(account, "borrow", asset, amount, *isolated, "--yes")
+
+    @rule(account=accounts, loan=st.sampled_from(LOAN_WALLETS), notional=maybe_notionals)
+    def repay(self, account: str, loan: tuple[str, str], notional: Decimal | None) -> None:
+        wallet, asset = loan
+        amount = "all" if notional is None else self.asset_amount(asset, notional)
+        isolated = [] if wallet == "cross" else ["--isolated", wallet]
+        self.command(account, "repay", asset, amount, *isolated)
+
+    @rule(
+        target=orders,
+        account=accounts,
+        pair=st.sampled_from(tuple(PAIRS)),
+        side=st.sampled_from(("buy", "sell")),
+        kind=st.sampled_from(("market", "quote", "limit", "stop")),
+        notional=st.decimals(min_value=Decimal(1), max_value=Decimal(15000), places=2),
+        limit=offsets,
+        stop=offsets,
+        side_effect=st.sampled_from(("normal", "auto-borrow", "auto-repay")),
+        isolated=st.booleans(),
+    )
+    def trade(
+        self,
+        account: str,
+        pair: str,
+        side: str,
+        kind: str,
+        notional: Decimal,
+        limit: int,
+        stop: int,
+        side_effect: str,
+        isolated: bool,
+    ) -> Any:
+        step = PAIRS[pair][0]
+        args = ["trade", side, pair]
+        if kind == "quote":
+            args += ["--quote", text(notional)]
+        else:
+            quantity = max((notional / self.prices[pair]).quantize(step, rounding=ROUND_DOWN), step)
+            args.append(text(quantity))
+        if kind in ("limit", "stop"):
+            args += ["--price", text(self.on_tick(pair, limit))]
+        if kind == "stop":
+            args += ["--stop", text(self.on_tick(pair, stop))]
+        args += ["--side-effect", side_effect]
+        if isolated:
+            args.append("--isolated")
+        result = self.command(account, *args)
+        if result.code != 0:
+            return multiple()
+        order = result.json()
+        event(f"trade: {order['type']} {order['status']}")
+        return (account, int(order["orderId"]))
+
+    @rule(order=orders)
+    def cancel(self, order: tuple[str, int]) -> None:
+        account, order_id = order
+        self.command(account, "cancel", str(order_id))
+
+    @rule(account=accounts)
+    def cancel_all(self, account: str) -> None:
+        self.command(account, "cancel", "--all", expect=frozenset({0}))
+
+    @rule(pair=st.sampled_from(tuple(PAIRS)), move=price_moves)
+    def set_price(self, pair: str, move: tuple[str, int]) -> None:
+        how, per_mille = move
+        if how == "to":
+            _, low, high, _ = PAIRS[pair]
+            price = (low + (high - low) * per_mille / 1000).quantize(CENT)
+        else:
+            price = self.on_tick(pair, per_mille)
+        self.command("main", "price", "set", pair, text(price), expect=frozenset({0}))
+        self.prices[pair] = price
+
+    @rule(minutes=st.integers(min_value=0, max_value=72 * 60))
+    def accrue(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+        until = (self.now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # the instant it runs at
+        self.command("main", "accrue", "--until", until, expect=frozenset({0}))
+
+    @rule(minutes=st.integers(min_value=1, max_value=180))
+    def wait(self, minutes: int) -> None:
+        """Time passes with no command: the next one must first charge the loan hours it crossed."""
+        self.now += timedelta(minutes=minutes)
+
+    @precondition(lambda self: not self.cooled_off)
+    @rule(account=accounts, period=st.sampled_from(("1d", "1d", "1w", "1m")))
+    def cooloff(self, account: str, period: str) -> None:
+        self.cooled_off = True  # at most once a run: it blocks new exposure for up to a month
+        self.command(account, "cooloff", period, "--yes")
+
+    # -- invariants ------------------------------------------------------------------------------------
+
+    @invariant()
+    def ledger_is_consistent(self) -> None:
+        stamp = self.stamp()
+        report = self.wallet.run("audit", "--json", now=stamp)
+        assert report.code == 0, f"audit exited {report.code}:\n{report.out}\n{report.err}"
+        assert report.json()["ok"] is True, report.out
+
+        for account in self.known_accounts:
+            status = self.wallet.run("status", "--all", "--json", now=stamp, account=account)
+            assert status.code == 0, (account, status.code, status.err)
+            for document in status.json():
+                for row in document["userAssets"]:
+                    where = f"{account} {document['wallet']} {row['asset']}"
+                    free, locked = parse(row["free"]), parse(row["locked"])
+                    borrowed, interest = parse(row["borrowed"]), parse(row["interest"])
+                    assert min(free, locked, borrowed, interest) >= 0, f"{where}: negative field in {row}"
+                    assert parse(row["netAsset"]) == free + locked - borrowed - interest, f"{where}: {row}"
+
+        self.check_database()
+
+    def check_database(self) -> None:
+        """The ledger invariants again, computed here from the tables themselves (read-only)."""
+        tables = self.read_tables()
+        users = {account_id for account_id, (_, system) in tables["accounts"].items() if not system}
+        pool = next(account_id for account_id, (name, _) in tables["accounts"].items() if name == "lending-pool")
+
+        per_entry: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+        recomputed: dict[tuple[int, str, str, str], Decimal] = defaultdict(Decimal)
+        for entry_id, account_id, wallet, asset, bucket, amount in tables["postings"]:
+            per_entry[(entry_id, asset)] += amount
+            recomputed[(account_id, wallet, asset, bucket)] += amount
+        unbalanced = {key: total for key, total in per_entry.items() if total != 0}
+        assert not unbalanced, f"entries whose postings do not balance: {unbalanced}"
+
+        stored = {key: amount for key, amount in tables["balances"].items() if amount != 0}
+        assert stored == {key: amount for key, amount in recomputed.items() if amount != 0}, (
+            "materialized balances differ from the postings"
+        )
+
+        per_asset: dict[str, Decimal] = defaultdict(Decimal)
+        for (account_id, wallet, asset, bucket), amount in tables["balances"].items():
+            per_asset[asset] += amount
+            if account_id in users and bucket in ("free", "locked"):
+                assert amount >= 0, f"negative {bucket}: account {account_id} {wallet} {asset} {amount}"
+        assert all(total == 0 for total in per_asset.values()), f"assets do not sum to zero: {dict(per_asset)}"
+
+        owed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for (account_id, _, asset, bucket), amount in tables["balances"].items():
+            if account_id in users and bucket in ("borrowed", "interest"):
+                owed[(asset, bucket)] -= amount
+            elif account_id == pool and bucket in ("loaned", "interest_receivable"):
+                owed[(asset, "borrowed" if bucket == "loaned" else "interest")] -= amount
+        assert all(total == 0 for total in owed.values()), f"users' debt minus pool receivables: {dict(owed)}"
+
+        held: dict[tuple[int, str, str, str], Decimal] = defaultdict(Decimal)
+        for account_id, wallet, pair, side, price, orig_qty, executed_qty, locked_asset, locked in tables["orders"]:
+            base, quote = pair.split("/")
+            hold = (orig_qty * price).quantize(EIGHT_PLACES, rounding=ROUND_UP) if side == "BUY" else orig_qty
+            where = f"open order of account {account_id}: {side} {orig_qty} {pair} @ {price}"
+            assert executed_qty == 0, f"{where} is partly executed ({executed_qty})"
+            assert (locked_asset, locked) == (quote if side == "BUY" else base, hold), f"{where} holds {locked}"
+            held[(account_id, wallet, locked_asset, "locked")] += hold
+        locked_balances = {
+            key: amount for key, amount in tables["balances"].items() if key[3] == "locked" and amount != 0
+        }
+        assert locked_balances == {key: amount for key, amount in held.items() if amount != 0}, (
+            f"locked {locked_balances} != open orders' holds {dict(held)}"
+        )
+
+        hours = Counter(tables["periodic"])
+        repeated = [key for key, count in hours.items() if count > 1]
+        assert not repeated, f"PERIODIC interest charged more than once for {repeated}"
+
+    def read_tables(self) -> dict[str, Any]:
+        queries = {
+            "accounts": "SELECT id, name, is_system FROM accounts",
+            "postings": "SELECT entry_id, account_id, wallet, asset, bucket, amount FROM postings",
+            "balances": "SELECT account_id, wallet, asset, bucket, amount FROM balances",
+            "orders": "SELECT account_id, wallet, pair, side, price, orig_qty, executed_qty, locked_asset, "
+            "locked_amount FROM orders WHERE status = 'NEW'",
+            "periodic": "SELECT account_id, wallet, asset, periodic_hour FROM interest_charges "
+            "WHERE periodic_hour IS NOT NULL",
+        }
+        if self.wallet.url is None:
+            connection = sqlite3.connect(f"file:{self.wallet.file}?mode=ro", uri=True)
+            try:
+                rows = {name: connection.execute(sql).fetchall() for name, sql in queries.items()}
+            finally:
+                connection.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(self.wallet.url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+                connection.read_only = True
+                rows = {name: connection.execute(sql).fetchall() for name, sql in queries.items()}
+                connection.rollback()
+        return {
+            "accounts": {int(id_): (str(name), bool(system)) for id_, name, system in rows["accounts"]},
+            "postings": [(int(e), int(a), w, s, b, parse(amount)) for e, a, w, s, b, amount in rows["postings"]],
+            "balances": {(int(a), w, s, b): parse(amount) for a, w, s, b, amount in rows["balances"]},
+            "orders": [
+                (int(a), w, pair, side, parse(price), parse(qty), parse(done), asset, parse(locked))
+                for a, w, pair, side, price, qty, done, asset, locked in rows["orders"]
+            ],
+            "periodic": [tuple(row) for row in rows["periodic"]],
+        }
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    assert POSTGRES_URL is not None
+    name = url.rpartition("/")[2]
+    admin = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _effective_settings() -> settings:
+    """CI's settings, raised to the loaded profile's when that asks for more (--hypothesis-profile=thorough).
+
+    Read when the test runs, after pytest has loaded the profile: a class-level `settings(...)` would
+    otherwise override the profile.
+    """
+    loaded = settings.default
+    return settings(
+        CI_SETTINGS,
+        max_examples=max(CI_SETTINGS.max_examples, loaded.max_examples),
+        stateful_step_count=max(CI_SETTINGS.stateful_step_count, loaded.stateful_step_count),
+    )
+
+
+class TestLedgerStateMachine(LedgerMachine.TestCase):  # type: ignore[misc,valid-type]
+    @property
+    def settings(self) -> settings:  # type: ignore[override]
+        return _effective_settings()
