@@ -408,7 +408,11 @@ def price_import(
         with Progress(transient=True) as bar:
             task = bar.add_task("Replaying klines", total=None)
             return replay.import_klines(
-                context, files, pair, interval, progress=lambda done: bar.update(task, completed=done)
+                context,
+                files,
+                pair,
+                interval,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
     def render(result: Any) -> None:

@@ -68,7 +68,7 @@ def import_klines(
     files: list[str],
     pair_text: str,
     interval: str,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Each candle: accrue to its time, then each price of its path runs triggers, fills and the risk check."""
     from marginctl.services.accrual import AccrualSummary, accrue_through
@@ -114,7 +114,7 @@ def import_klines(
                 report.extend(check_risk(point, pair_assets(pair), book))
                 watch.refresh(moment)
             if progress is not None and (index % 1000 == 999 or index == len(candles) - 1):
-                progress(index + 1)
+                progress(index + 1, len(candles))
         assert last_price is not None
         _record_price(dataclasses.replace(scope, at=candles[-1].close_time), pair, last_price)
         advance_clock(scope.tx, candles[-1].close_time)

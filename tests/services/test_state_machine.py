@@ -175,16 +175,34 @@ class LedgerMachine(RuleBasedStateMachine):
             assert self.fingerprint() == before, f"{call} was refused ({error['code']}) but changed the wallet"
         return result
 
-    def fingerprint(self) -> str | None:
-        """The SQLite wallet's bytes (database and write-ahead log); None on PostgreSQL."""
-        if self.wallet.url is not None:
-            return None
-        digest = hashlib.sha256()
-        for suffix in ("", "-wal"):
-            path = self.wallet.file.with_name(self.wallet.file.name + suffix)
-            digest.update(suffix.encode())
-            digest.update(path.read_bytes() if path.exists() else b"<absent>")
+    def fingerprint(self) -> str:
+        """Every row of every table, read-only: what a refused command must leave exactly as it was."""
+        if self.wallet.url is None and not self.wallet.file.exists():
+            return "<no wallet yet>"
+        with self.connect() as (connection, tables_sql):
+            digest = hashlib.sha256()
+            for (table,) in sorted(connection.execute(tables_sql).fetchall()):
+                rows = connection.execute(f'SELECT * FROM "{table}"').fetchall()
+                digest.update(f"{table}: {sorted(map(repr, rows))}".encode())
         return digest.hexdigest()
+
+    @contextmanager
+    def connect(self) -> Iterator[tuple[Any, str]]:
+        """A read-only connection to the wallet's database, and the query listing its tables."""
+        if self.wallet.url is None:
+            connection = sqlite3.connect(f"file:{self.wallet.file}?mode=ro", uri=True)
+            try:
+                yield connection, "SELECT name FROM sqlite_master WHERE type = 'table'"
+            finally:
+                connection.close()
+        else:
+            import psycopg
+
+            url = self.wallet.url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(url) as connection:
+                connection.read_only = True
+                yield connection, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                connection.rollback()
 
     def asset_amount(self, asset: str, notional: Decimal) -> str:
         """`notional` USDT worth of `asset` at the last price, to 8 places (at least one unit of them)."""
@@ -425,19 +443,8 @@ class LedgerMachine(RuleBasedStateMachine):
             "periodic": "SELECT account_id, wallet, asset, periodic_hour FROM interest_charges "
             "WHERE periodic_hour IS NOT NULL",
         }
-        if self.wallet.url is None:
-            connection = sqlite3.connect(f"file:{self.wallet.file}?mode=ro", uri=True)
-            try:
-                rows = {name: connection.execute(sql).fetchall() for name, sql in queries.items()}
-            finally:
-                connection.close()
-        else:
-            import psycopg
-
-            with psycopg.connect(self.wallet.url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-                connection.read_only = True
-                rows = {name: connection.execute(sql).fetchall() for name, sql in queries.items()}
-                connection.rollback()
+        with self.connect() as (connection, _):
+            rows = {name: connection.execute(sql).fetchall() for name, sql in queries.items()}
         return {
             "accounts": {int(id_): (str(name), bool(system)) for id_, name, system in rows["accounts"]},
             "postings": [(int(e), int(a), w, s, b, parse(amount)) for e, a, w, s, b, amount in rows["postings"]],

@@ -1,0 +1,1 @@
+"""Reliability (issue 7): concurrent writers and kill -9, on SQLite and on PostgreSQL."""
