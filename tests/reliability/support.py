@@ -46,6 +46,11 @@ def child_environment(tmp_path: Path, target: str) -> dict[str, str]:
     return env
 
 
+def plain(amount: Decimal) -> str:
+    """An amount as a user types it: plain notation, never 1E-8."""
+    return format(amount, "f")
+
+
 def hourly_interest(principal: Decimal, asset: str) -> Decimal:
     """One hour of interest: principal × daily rate / 24, rounded up to 8 places."""
     return (principal * DAILY_RATE[asset] / 24).quantize(PLACES, rounding=ROUND_UP)
@@ -99,6 +104,29 @@ class Store:
                 return
             assert time.monotonic() < deadline, f"{others} session(s) still open on the wallet after {timeout} s"
             time.sleep(0.02)
+
+    def writing(self, pid: int) -> bool | None:
+        """Whether a write transaction is open right now (None: cannot tell). SQLite: process `pid` holds the
+        WAL write lock (byte 120 of the -shm file, seen in /proc/locks); PostgreSQL: the writer's advisory lock
+        is held on this wallet."""
+        if self.postgres:
+            (held,) = self.rows(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )[0]
+            return bool(held)
+        try:
+            inode = os.stat(f"{self.target}-shm").st_ino
+            lines = Path("/proc/locks").read_text(encoding="ascii").splitlines()
+        except OSError:
+            return None
+        for line in lines:
+            fields = line.split()
+            if "POSIX" in fields and "WRITE" in fields and str(pid) in fields:
+                where = fields[fields.index(str(pid)) + 1 :]
+                if where[0].endswith(f":{inode}") and where[1] == "120":
+                    return True
+        return False
 
     def balances(self) -> dict[tuple[str, str, str, str], Decimal]:
         """Every stored balance as (account, wallet, asset, bucket) → signed amount, zeros left out."""

@@ -303,7 +303,7 @@ class LedgerMachine(RuleBasedStateMachine):
         step = PAIRS[pair][0]
         args = ["trade", side, pair]
         if kind == "quote":
-            args += ["--quote", text(notional)]
+            args += ["--quote", text(max(notional, Decimal(5)))]
         else:
             quantity = max((notional / self.prices[pair]).quantize(step, rounding=ROUND_DOWN), step)
             args.append(text(quantity))
