@@ -156,14 +156,15 @@ def transfer(
     from marginctl.services import funds
 
     def action(context: Any) -> Any:
+        request = funds.parse_transfer(context.config, asset, amount, source, target)
         accepted = yes
-        if not yes and funds.agreement_needed(context, target):
+        if not yes and funds.agreement_needed(context, request):
             accepted = _confirm(
                 "the first transfer into a margin wallet (risk agreement)",
                 "Margin trading is risky: borrowed funds can be liquidated and you can lose all you transfer.",
                 expected="I understand",
             )
-        return funds.transfer(context, asset, amount, source, target, accepted, client_id)
+        return funds.transfer(context, request, accepted, client_id)
 
     _run(ctx, as_json, action, _render_move)
 
@@ -350,6 +351,7 @@ def cooloff(
     from marginctl.services import cooloff as cooloff_service
 
     def action(context: Any) -> Any:
+        cooloff_service.parse_period(period)  # a typo is a usage error, not a question
         if not yes and not _confirm(
             "cooloff",
             f"Cooling-off ({period}) blocks transfers into margin, borrowing and new orders and cannot be undone. "

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from marginctl.domain.errors import InvalidInput
+from marginctl.domain.money import MAX_AMOUNT
 
 #: A timestamp above this is in microseconds (spot files from 2025-01-01 on), otherwise milliseconds.
 MICROSECOND_THRESHOLD = 10**14
@@ -52,8 +53,8 @@ def parse_candle(cells: list[str], where: str) -> Candle:
     except (ValueError, InvalidOperation, OverflowError):
         raise InvalidInput(f"{where}: malformed kline row (times must be integers, prices decimals)") from None
     open_price, high, low, close = prices
-    if any(not price.is_finite() or price <= 0 for price in prices):
-        raise InvalidInput(f"{where}: prices must be positive numbers")
+    if any(not price.is_finite() or not 0 < price <= MAX_AMOUNT for price in prices):
+        raise InvalidInput(f"{where}: prices must be positive numbers no larger than 10^15")
     if high < max(open_price, close, low) or low > min(open_price, close):
         raise InvalidInput(f"{where}: high/low do not contain open and close")
     if close_time < open_time:

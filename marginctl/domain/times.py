@@ -13,14 +13,16 @@ def parse_time(text: str) -> datetime:
     candidate = text.strip()
     if candidate.endswith(("Z", "z")):
         candidate = candidate[:-1] + "+00:00"
+    shown = text if len(text) <= 40 else text[:40] + "…"
     try:
         moment = datetime.fromisoformat(candidate)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
     except ValueError:
-        shown = text if len(text) <= 40 else text[:40] + "…"
         raise InvalidTime(f"not an ISO 8601 time: {shown!r} (example: 2026-01-05T10:20:00Z)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidTime(f"time {shown!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def to_storage(moment: datetime) -> str:

@@ -83,15 +83,15 @@ def open_context(db: str | None, config_path: str | None, account: str | None, n
     from marginctl.store.migrate import ensure_schema
 
     config = load_config(config_path)
+    account_name = validate_account_name(account or DEFAULT_ACCOUNT)
     database = locate(db)
-    ensure_schema(database)
-    context = Context(
-        config=config,
-        database=database,
-        account_name=validate_account_name(account or DEFAULT_ACCOUNT),
-        now=now or datetime.now(UTC),
-    )
-    seed_if_new(context)
+    try:
+        ensure_schema(database)
+        context = Context(config=config, database=database, account_name=account_name, now=now or datetime.now(UTC))
+        seed_if_new(context)
+    except BaseException:
+        database.close()
+        raise
     return context
 
 

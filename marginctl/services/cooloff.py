@@ -10,10 +10,15 @@ from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
 
 
-def start_cooloff(context: Context, period: str, client_id: str | None) -> dict[str, Any]:
-    period = period.strip().lower()
+def parse_period(text: str) -> str:
+    period = text.strip().lower()
     if period not in COOLING_OFF_PERIODS:
-        raise InvalidInput(f"cooling-off period must be one of {', '.join(COOLING_OFF_PERIODS)}, got {period[:20]!r}")
+        raise InvalidInput(f"cooling-off period must be one of {', '.join(COOLING_OFF_PERIODS)}, got {text[:20]!r}")
+    return period
+
+
+def start_cooloff(context: Context, period_text: str, client_id: str | None) -> dict[str, Any]:
+    period = parse_period(period_text)
 
     def act(scope: WriteScope) -> dict[str, Any]:
         until = cooling_off_end(period, scope.at)

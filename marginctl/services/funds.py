@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from marginctl.config import Config
 from marginctl.domain.errors import AgreementRequired, InsufficientBalance, InvalidInput, MarginLevelTooLow
 from marginctl.domain.ledger import EXTERNAL, FREE, Posting
 from marginctl.domain.margin import max_transferable
@@ -59,19 +61,19 @@ def _external_move(
     return run_write(context, kind, {"asset": asset, "amount": str(amount)}, client_id, move)
 
 
-def transfer(
-    context: Context,
-    asset_text: str,
-    amount_text: str,
-    source_text: str,
-    target_text: str,
-    accept_agreement: bool,
-    client_id: str | None,
-) -> dict[str, Any]:
-    """Move free funds between wallets; into margin needs the risk agreement, out of it the level."""
-    config = context.config
+@dataclass(frozen=True)
+class TransferRequest:
+    asset: str
+    amount: Decimal | None  # None: the most allowed
+    source: str
+    target: str
+
+
+def parse_transfer(
+    config: Config, asset_text: str, amount_text: str, source_text: str, target_text: str
+) -> TransferRequest:
+    """Everything about a transfer that can be refused before asking anything (exit 2)."""
     asset = parse_asset(asset_text, config.assets)
-    places = config.places(asset)
     source = parse_wallet(source_text, config.pairs)
     target = parse_wallet(target_text, config.pairs)
     if source == target:
@@ -79,7 +81,16 @@ def transfer(
     for wallet in (source, target):
         if is_isolated(wallet) and asset not in pair_assets(wallet):
             raise InvalidInput(f"the {wallet} isolated wallet holds only {' and '.join(pair_assets(wallet))}")
-    amount = parse_amount_or(amount_text, places, MAX)
+    return TransferRequest(asset, parse_amount_or(amount_text, config.places(asset), MAX), source, target)
+
+
+def transfer(
+    context: Context, request: TransferRequest, accept_agreement: bool, client_id: str | None
+) -> dict[str, Any]:
+    """Move free funds between wallets; into margin needs the risk agreement, out of it the level."""
+    config = context.config
+    asset, amount, source, target = request.asset, request.amount, request.source, request.target
+    places = config.places(asset)
 
     def move(scope: WriteScope) -> dict[str, Any]:
         if is_margin_wallet(target):
@@ -140,10 +151,9 @@ def transfer(
     return run_write(context, "transfer", arguments, client_id, move)
 
 
-def agreement_needed(context: Context, target_text: str) -> bool:
-    """True when a transfer into `target` would first need the risk agreement."""
-    target = parse_wallet(target_text, context.config.pairs)
-    if not is_margin_wallet(target):
+def agreement_needed(context: Context, request: TransferRequest) -> bool:
+    """True when this transfer would first need the risk agreement."""
+    if not is_margin_wallet(request.target):
         return False
     with context.read() as tx:
         account = ledger.find_account(tx, context.account_name)

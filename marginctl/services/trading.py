@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,9 @@ from marginctl.services.risk import wallet_position
 from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
 from marginctl.store.database import Row, Transaction
+
+#: Order ids are plain ASCII whole numbers (str.isdigit would take "²" and "１").
+ORDER_ID = re.compile(r"[0-9]{1,18}")
 
 ORDER_COLUMNS = (
     "id, account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, orig_qty, "
@@ -311,7 +315,7 @@ def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool,
         raise InvalidInput("give an ORDER_ID or --all")
     order_id = None
     if order_id_text is not None:
-        if not order_id_text.isdigit() or len(order_id_text) > 18:
+        if not ORDER_ID.fullmatch(order_id_text):
             raise InvalidInput(f"order ids are whole numbers, got {order_id_text[:20]!r}")
         order_id = int(order_id_text)
 

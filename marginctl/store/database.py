@@ -284,6 +284,13 @@ def prepare_sqlite_file(database: Database) -> bool:
     """Check the wallet file before touching it; create it 0600 when missing. True when it is new."""
     path = database.sqlite_path
     assert path is not None
+    try:
+        return _prepare_file(path)
+    except OSError as error:  # a name too long, a folder we may not list, …
+        raise DatabaseError(f"cannot use {str(path)[:80]} as a wallet: {error.strerror}") from None
+
+
+def _prepare_file(path: Path) -> bool:
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a wallet file")
     if not path.parent.is_dir():

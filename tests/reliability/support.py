@@ -131,7 +131,8 @@ class Store:
     def balances(self) -> dict[tuple[str, str, str, str], Decimal]:
         """Every stored balance as (account, wallet, asset, bucket) → signed amount, zeros left out."""
         rows = self.rows(
-            "SELECT a.name, b.wallet, b.asset, b.bucket, b.amount FROM balances b JOIN accounts a ON a.id = b.account_id"
+            "SELECT a.name, b.wallet, b.asset, b.bucket, b.amount FROM balances b "
+            "JOIN accounts a ON a.id = b.account_id"
         )
         result = {}
         for name, wallet, asset, bucket, amount in rows:

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,6 @@ class Step:
     wallet: str = ""
     side: str = ""
     retry: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def command(account: str, client_id: str, *args: str) -> list[str]:
@@ -425,8 +424,12 @@ def test_eight_processes_of_500_mixed_commands_lose_and_double_nothing(tmp_path:
 
     engine = "PostgreSQL" if POSTGRES_URL else "SQLite"
     successes = codes[0]
+    slowest = max(outcome["seconds"] for results in outcomes for outcome in results)
+    retries = sum(step.retry for plan in plans for step in plan)
     print(
-        f"\n[concurrency/{engine}] {WORKERS}×{COMMANDS} = {sum(codes.values())} commands in {elapsed:.1f} s: "
-        f"{successes} succeeded ({len(first)} distinct client ids, {successes - len(first)} answered from the "
-        f"first result), refused {dict(errors)}, exit codes {dict(codes)}; lost 0, duplicated 0"
+        f"\n[concurrency/{engine}] {WORKERS}×{COMMANDS} = {sum(codes.values())} commands in {elapsed:.1f} s "
+        f"(slowest {slowest:.2f} s): {successes} succeeded, {len(first)} of them applied and "
+        f"{successes - len(first)} answered with the first result ({retries} retries, {len(contests)} client ids "
+        f"sent by all {WORKERS} workers at once); refused {dict(errors)}; exit codes {dict(codes)}; "
+        "lost 0, duplicated 0"
     )

@@ -51,8 +51,9 @@ FIRST_HOUR = datetime(2026, 2, 1, 11, tzinfo=UTC)
 ONE_HOUR = timedelta(hours=1)
 POOL = "lending-pool"
 #: Kills required, by engine: (during writes, during accrue).
-KILLS = {"sqlite": (35, 15), "postgresql": (5, 10)}
-TIME_BUDGET = 75.0  # seconds of attempts; the targets are reached well before on a 2-core machine
+KILLS = {"sqlite": (50, 25), "postgresql": (10, 15)}
+#: A guard against a loop that never reaches its targets (~30 s on a 2-core machine), not a speed limit.
+TIME_LIMIT = 300.0
 
 Key = tuple[str, str, str, str]
 Loan = tuple[str, str, str]
@@ -276,7 +277,7 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
     started = time.monotonic()
     number = 0
     while kills["write"] < write_target or kills["accrue"] < accrue_target:
-        assert time.monotonic() - started < TIME_BUDGET, f"only {dict(kills)} kills in {TIME_BUDGET} s"
+        assert time.monotonic() - started < TIME_LIMIT, f"only {dict(kills)} kills in {TIME_LIMIT} s"
         number += 1
         group = "accrue" if kills["accrue"] < accrue_target and rng.random() < 0.45 else "write"
         if kills["write"] >= write_target:
@@ -362,15 +363,13 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
             while index < len(borrows) and borrows[index][0] < hour:
                 principal += borrows[index][1]
                 index += 1
-            assert by_hour.get(hour.strftime("%Y-%m-%dT%H")) == (principal, hourly_interest(principal, loan[2])), (
-                loan,
-                hour,
-            )
+            expected = (principal, hourly_interest(principal, loan[2]))
+            assert by_hour.get(hour.strftime("%Y-%m-%dT%H")) == expected, (loan, hour)
             hour += ONE_HOUR
     assert wallet.ok("audit", now=iso(final))["ok"] is True
 
     print(
         f"\n[crash/{engine}] {number} attempts in {time.monotonic() - started:.1f} s: kills {dict(kills)} "
-        f"({sum(kills.values())} survived; {dict(inside_kills)} with the write lock held), outcomes {dict(outcomes)}; {len(charges)} loans × {hours_expected} "
-        "hours charged exactly once"
+        f"({sum(kills.values())} survived; {dict(inside_kills)} with the write lock held), "
+        f"outcomes {dict(outcomes)}; {len(charges)} loans × {hours_expected} hours charged exactly once"
     )

@@ -67,7 +67,16 @@ CENT = Decimal("0.01")
 ASSETS = ("USDT", "BTC", "ETH")
 ISOLATED = "BTC/USDT"
 WALLETS = ("spot", "cross", ISOLATED)
-ROUTES = tuple((source, target) for source in WALLETS for target in WALLETS if source != target)
+#: (asset, from, to): every transfer an isolated wallet can take, and one it cannot (ETH into BTC/USDT: exit 2)
+MOVES = (
+    *((asset, source, target) for asset in ASSETS for source, target in (("spot", "cross"), ("cross", "spot"))),
+    *(
+        (asset, source, target)
+        for asset in ("USDT", "BTC")
+        for source, target in (("spot", ISOLATED), (ISOLATED, "spot"), ("cross", ISOLATED), (ISOLATED, "cross"))
+    ),
+    ("ETH", "spot", ISOLATED),
+)
 LOAN_WALLETS = (("cross", "USDT"), ("cross", "BTC"), ("cross", "ETH"), (ISOLATED, "USDT"), (ISOLATED, "BTC"))
 #: pair → (quantity step, lowest and highest price the machine sets, starting price from the default config)
 PAIRS = {
@@ -138,6 +147,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.prices = {pair: spec[3] for pair, spec in PAIRS.items()}
         self.known_accounts = ["main"]
         self.cooled_off = False
+        self.steps = 0
         self.outcomes: Counter[tuple[str, int]] = Counter()
 
     def teardown(self) -> None:
@@ -153,6 +163,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def command(self, account: str, *args: str, expect: frozenset[int] = frozenset({0, 3})) -> Result:
         """Run one command a minute after the last; check its exit code; a refusal changes nothing."""
         self.now += timedelta(minutes=1)
+        self.steps += 1
         before = self.fingerprint()
         with debug_tracebacks():
             result = self.wallet.run(*args, "--json", now=self.stamp(), account=account)
@@ -165,9 +176,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if result.code == 0:
             result.json()  # one JSON document on stdout
             if "LIQUIDATED" in result.err:
-                event("a liquidation happened")
+                event(f"{name}: liquidated a wallet")
             if "margin call" in result.err:
-                event("a margin call happened")
+                event(f"{name}: margin call")
         else:
             error = result.error()
             if result.code == 3:
@@ -244,11 +255,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def withdraw(self, account: str, asset: str, notional: Decimal) -> None:
         self.command(account, "withdraw", asset, self.asset_amount(asset, notional))
 
-    @rule(account=accounts, asset=st.sampled_from(ASSETS), route=st.sampled_from(ROUTES), notional=maybe_notionals)
-    def transfer(self, account: str, asset: str, route: tuple[str, str], notional: Decimal | None) -> None:
-        source, target = route
+    @rule(account=accounts, move=st.sampled_from(MOVES), notional=maybe_notionals)
+    def transfer(self, account: str, move: tuple[str, str, str], notional: Decimal | None) -> None:
+        asset, source, target = move
         amount = "max" if notional is None else self.asset_amount(asset, notional)
-        malformed = asset == "ETH" and ISOLATED in route  # the BTC/USDT isolated wallet holds only BTC and USDT
+        malformed = asset == "ETH" and ISOLATED in move  # the BTC/USDT isolated wallet holds only BTC and USDT
         self.command(
             account,
             "transfer",
@@ -281,11 +292,11 @@ class LedgerMachine(RuleBasedStateMachine):
         account=accounts,
         pair=st.sampled_from(tuple(PAIRS)),
         side=st.sampled_from(("buy", "sell")),
-        kind=st.sampled_from(("market", "quote", "limit", "stop")),
+        kind=st.sampled_from(("market", "market", "quote", "limit", "stop")),
         notional=st.decimals(min_value=Decimal(1), max_value=Decimal(15000), places=2),
         limit=offsets,
         stop=offsets,
-        side_effect=st.sampled_from(("normal", "auto-borrow", "auto-repay")),
+        side_effect=st.sampled_from(("auto-borrow", "auto-borrow", "normal", "auto-repay")),
         isolated=st.booleans(),
     )
     def trade(
@@ -352,7 +363,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """Time passes with no command: the next one must first charge the loan hours it crossed."""
         self.now += timedelta(minutes=minutes)
 
-    @precondition(lambda self: not self.cooled_off)
+    @precondition(lambda self: not self.cooled_off and self.steps >= 10)
     @rule(account=accounts, period=st.sampled_from(("1d", "1d", "1w", "1m")))
     def cooloff(self, account: str, period: str) -> None:
         self.cooled_off = True  # at most once a run: it blocks new exposure for up to a month
@@ -371,6 +382,8 @@ class LedgerMachine(RuleBasedStateMachine):
             status = self.wallet.run("status", "--all", "--json", now=stamp, account=account)
             assert status.code == 0, (account, status.code, status.err)
             for document in status.json():
+                if document.get("marginLevel") is not None:
+                    event(f"status: {document['marginLevelStatus']}")
                 for row in document["userAssets"]:
                     where = f"{account} {document['wallet']} {row['asset']}"
                     free, locked = parse(row["free"]), parse(row["locked"])
