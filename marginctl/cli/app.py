@@ -615,9 +615,9 @@ def main() -> None:
     except click_exceptions.UsageError as error:
         output.report_error("usage", error.format_message(), as_json)
         sys.exit(output.EXIT_USAGE)
-    except click_exceptions.Exit as stop:
+    except typer.Exit as stop:
         sys.exit(stop.exit_code)
-    except click_exceptions.Abort:
+    except typer.Abort:
         output.report_error("aborted", "aborted", as_json)
         sys.exit(output.EXIT_REFUSED)
     except KeyboardInterrupt:

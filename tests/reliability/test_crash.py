@@ -197,40 +197,33 @@ def applied(before: State, attempt: Attempt, result: dict[str, Any], command: st
     return state
 
 
+def some(rng: random.Random, asset: str, top: int) -> str:
+    """A random amount: up to top / 10^6 USDT or top / 10^8 BTC."""
+    return plain(Decimal(rng.randint(1, top)).scaleb(-6 if asset == "USDT" else -8).normalize())
+
+
 def next_attempt(rng: random.Random, number: int, clock: datetime, kind: str) -> Attempt:
     """A command at a later --now: a long catch-up for accrue (200-500 hours of 9 loans), a shorter one
     inside a write (12-240 hours of its account's 3 loans). Never on the hour, so a borrow is never at hh:00."""
     hours = rng.randint(200, 500) if kind == "accrue" else rng.randint(12, 240)
     now = floor_hour(clock) + timedelta(hours=hours, minutes=rng.randint(1, 59), seconds=rng.randint(0, 59))
-    client_id = f"crash-{number}"
     account = "main" if kind == "accrue" else rng.choice(ACCOUNTS)
+    asset = rng.choice(["USDT", "BTC"])
     if kind == "accrue":
         args = ["accrue", "--until", iso(now)]
     elif kind == "deposit":
-        asset = rng.choice(["USDT", "BTC"])
-        args = [
-            "deposit",
-            asset,
-            plain(Decimal(rng.randint(1, 10**9)).scaleb(-6 if asset == "USDT" else -8).normalize()),
-        ]
+        args = ["deposit", asset, some(rng, asset, 10**9)]
     elif kind == "transfer":
-        asset = rng.choice(["USDT", "BTC"])
         source, target = rng.choice([("spot", "cross"), ("cross", "spot"), ("spot", PAIR), (PAIR, "spot")])
-        amount = plain(Decimal(rng.randint(1, 10**8)).scaleb(-6 if asset == "USDT" else -8).normalize())
-        args = ["transfer", asset, amount, "--from", source, "--to", target, "--yes"]
+        args = ["transfer", asset, some(rng, asset, 10**8), "--from", source, "--to", target, "--yes"]
     elif kind == "borrow":
         wallet, asset, _ = rng.choice(SETUP_LOANS)
-        amount = plain(Decimal(rng.randint(1, 10**8)).scaleb(-6 if asset == "USDT" else -8).normalize())
-        args = ["borrow", asset, amount, *(["--isolated", wallet] if wallet == PAIR else []), "--yes"]
+        args = ["borrow", asset, some(rng, asset, 10**8), *(["--isolated", wallet] if wallet == PAIR else []), "--yes"]
     else:
-        args = [
-            "trade",
-            rng.choice(["buy", "sell"]),
-            PAIR,
-            plain(Decimal(rng.randint(100, 1000)).scaleb(-5).normalize()),
-        ]
-    full = ["--account", account, "--now", iso(now), *args, "--client-id", client_id, "--json"]
-    return Attempt(kind, account, client_id, now, full[4:])
+        quantity = plain(Decimal(rng.randint(100, 1000)).scaleb(-5).normalize())
+        args = ["trade", rng.choice(["buy", "sell"]), PAIR, quantity]
+    client_id = f"crash-{number}"
+    return Attempt(kind, account, client_id, now, [*args, "--client-id", client_id, "--json"])
 
 
 def setup_wallet(wallet: Wallet) -> None:
@@ -272,6 +265,7 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
     durations: dict[str, list[float]] = {"write": [], "accrue": []}
     kills: Counter[str] = Counter()
     inside_kills: Counter[str] = Counter()
+    kills_by_command: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     clock = datetime(2026, 2, 1, 10, 59, tzinfo=UTC)
     started = time.monotonic()
@@ -310,6 +304,7 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
         killed = process.returncode == -signal.SIGKILL
         if killed:
             kills[group] += 1
+            kills_by_command[kind] += 1
             # seen holding the write lock a moment before the signal: the kill most likely hit the transaction
             inside_kills[group] += inside
         else:
@@ -370,6 +365,6 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
 
     print(
         f"\n[crash/{engine}] {number} attempts in {time.monotonic() - started:.1f} s: kills {dict(kills)} "
-        f"({sum(kills.values())} survived; {dict(inside_kills)} with the write lock held), "
+        f"({sum(kills.values())} survived: {dict(kills_by_command)}; {dict(inside_kills)} with the write lock held), "
         f"outcomes {dict(outcomes)}; {len(charges)} loans × {hours_expected} hours charged exactly once"
     )
