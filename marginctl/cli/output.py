@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from typing import Any
 
 from marginctl.domain.errors import InvalidInput, MarginctlError, Refused
@@ -48,6 +47,8 @@ def report_error(code: str, message: str, as_json: bool) -> None:
 def report_internal_error(error: BaseException, as_json: bool) -> int:
     """A bug: a short message, the traceback only with MARGINCTL_DEBUG=1."""
     if os.environ.get("MARGINCTL_DEBUG") == "1":
+        import traceback
+
         traceback.print_exception(error)
     message = f"internal error ({type(error).__name__}: {error}); run with MARGINCTL_DEBUG=1 for details"
     report_error("internal_error", message, as_json)

@@ -10,7 +10,7 @@ from marginctl.domain.errors import InvalidName, UnknownAsset, UnknownPair, Unkn
 SPOT = "spot"
 CROSS = "cross"
 
-_ACCOUNT_NAME = re.compile(r"[a-z0-9_-]{1,32}")
+_ACCOUNT_NAME = r"[a-z0-9_-]{1,32}"
 
 
 def _shown(text: str) -> str:
@@ -67,6 +67,6 @@ def pair_assets(pair: str) -> tuple[str, str]:
 
 def validate_account_name(text: str) -> str:
 
-    if not _ACCOUNT_NAME.fullmatch(text):
+    if not re.fullmatch(_ACCOUNT_NAME, text):
         raise InvalidName(f"account names are 1-32 of a-z, 0-9, _ and -; got {_shown(text)!r}")
     return text
