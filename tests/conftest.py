@@ -31,17 +31,23 @@ class Result:
         return json.loads(self.err)["error"]
 
 
-class _NotATerminal(io.StringIO):
+class _Input(io.StringIO):
+    """What the user types; `terminal` says whether marginctl sees a terminal (and may ask questions)."""
+
+    def __init__(self, typed: str, terminal: bool) -> None:
+        super().__init__(typed)
+        self.terminal = terminal
+
     def isatty(self) -> bool:
-        return False
+        return self.terminal
 
 
-def run_cli(args: list[str], stdin: str = "") -> Result:
+def run_cli(args: list[str], stdin: str = "", terminal: bool = False) -> Result:
     """Run `marginctl ARGS` in this process: exit code, stdout and stderr as a user would see them."""
     out, err = io.StringIO(), io.StringIO()
     old_argv, old_stdin = sys.argv, sys.stdin
     sys.argv = ["marginctl", *args]
-    sys.stdin = _NotATerminal(stdin)
+    sys.stdin = _Input(stdin, terminal)
     code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

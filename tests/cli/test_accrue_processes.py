@@ -22,7 +22,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,9 +29,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import Wallet
+from tests.reliability.support import child_environment, marginctl_executable
 
 #: (account, USDT borrowed, BTC borrowed)
 LOANS = [
@@ -52,23 +50,8 @@ LOAN_HOUR = datetime(2026, 2, 1, 10, tzinfo=UTC)
 FINAL_HOUR = datetime(2026, 3, 10, 10, tzinfo=UTC)
 
 
-def marginctl_executable() -> str:
-    executable = Path(sys.executable).parent / "marginctl"
-    if not executable.exists():
-        pytest.skip("the marginctl console script is not installed beside this Python")
-    return str(executable)
-
-
 def environment(tmp_path: Path, database: Path) -> dict[str, str]:
-    """The caller's environment without MARGINCTL_* settings, private XDG folders, the wallet in MARGINCTL_DB."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MARGINCTL_")}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
-        XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
-        MARGINCTL_DB=str(database),
-    )
-    return env
+    return child_environment(tmp_path, str(database))
 
 
 def start_accrue(env: dict[str, str], until: str) -> subprocess.Popen[str]:

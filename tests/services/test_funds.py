@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 from typing import Any
 
-from marginctl.cli import main
-from tests.conftest import Result, Wallet
+from tests.conftest import Result, Wallet, run_cli
 
 
 def free_balances(wallet: Wallet, now: str, account: str | None = None) -> dict[tuple[str, str], str]:
@@ -28,27 +24,9 @@ def assert_audit_clean(wallet: Wallet, now: str) -> None:
     assert report["violations"] == []
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 def run_on_terminal(wallet: Wallet, *args: str, typed: str, now: str) -> Result:
     """Like `wallet.run`, but stdin is a terminal on which the user types `typed`."""
-    out, err = io.StringIO(), io.StringIO()
-    old_argv, old_stdin = sys.argv, sys.stdin
-    sys.argv = ["marginctl", "--db", str(wallet.path), "--now", now, *args]
-    sys.stdin = _Terminal(typed)
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as stop:
-                code = stop.code if isinstance(stop.code, int) else 1
-    finally:
-        sys.argv, sys.stdin = old_argv, old_stdin
-    return Result(code, out.getvalue(), err.getvalue())
+    return run_cli(["--db", str(wallet.path), "--now", now, *args], stdin=typed, terminal=True)
 
 
 def latest_entry(wallet: Wallet, now: str, account: str | None = None) -> dict[str, Any]:
