@@ -34,6 +34,11 @@ def from_storage(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def display_stored(stored: str | None) -> str | None:
+    """A stored time as JSON shows it; None stays None."""
+    return to_display(from_storage(stored)) if stored else None
+
+
 def to_display(moment: datetime) -> str:
     """ISO 8601 UTC as the JSON contract shows it: "2026-11-24T10:00:00Z"."""
     moment = moment.astimezone(UTC)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marginctl.domain.errors import AccountExists
 from marginctl.domain.names import validate_account_name
-from marginctl.domain.times import from_storage, to_display
+from marginctl.domain.times import display_stored, from_storage, to_display
 from marginctl.services.context import DEFAULT_ACCOUNT, Context, advance_clock
 from marginctl.store import ledger
 
@@ -22,8 +22,8 @@ def list_accounts(context: Context) -> list[dict[str, Any]]:
         {
             "name": row["name"],
             "createdAt": to_display(from_storage(row["created_at"])),
-            "agreementAcceptedAt": _time(row["agreement_accepted_at"]),
-            "coolingOffUntil": _time(row["cooling_off_until"]),
+            "agreementAcceptedAt": display_stored(row["agreement_accepted_at"]),
+            "coolingOffUntil": display_stored(row["cooling_off_until"]),
         }
         for row in rows
     ]
@@ -43,7 +43,3 @@ def create_account(context: Context, name: str) -> dict[str, Any]:
         advance_clock(tx, context.now)
         ledger.create_account(tx, name, is_system=False, at=context.now)
     return {"name": name, "createdAt": to_display(context.now)}
-
-
-def _time(stored: str | None) -> str | None:
-    return to_display(from_storage(stored)) if stored else None

@@ -9,7 +9,7 @@ from marginctl.config import Config
 from marginctl.domain.money import format_amount
 from marginctl.domain.names import parse_pair
 from marginctl.domain.prices import parse_price, valuation_prices
-from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
+from marginctl.domain.times import display_stored, parse_time, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.store.database import Transaction
 
@@ -72,6 +72,6 @@ def _price_view(config: Config, pair: str, price: Decimal, at: str | None, sourc
         "pair": pair,
         "symbol": pair.replace("/", ""),
         "price": format_amount(price, max(-tick, 0)),
-        "time": to_display(from_storage(at)) if at else None,
+        "time": display_stored(at),
         "source": source,
     }

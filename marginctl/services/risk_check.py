@@ -33,6 +33,7 @@ from marginctl.services.context import WriteScope
 from marginctl.services.prices import asset_prices
 from marginctl.services.risk import wallet_assets, wallet_position
 from marginctl.store.database import Transaction
+from marginctl.store.ledger import account_by_id
 
 #: Binance repeats the margin-call notice every 24 hours.
 MARGIN_CALL_REPEAT = timedelta(hours=24)
@@ -152,11 +153,7 @@ def check_risk(
         status = margin_level_status(level, config.rules_for(wallet))
         if status not in ("FORCE_LIQUIDATION", *IN_MARGIN_CALL):
             continue
-        account = scope.tx.execute(
-            "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
-            "FROM accounts WHERE id = :id",
-            {"id": account_id},
-        )[0]
+        account = account_by_id(scope.tx, account_id)
         owner = dataclasses.replace(scope, account=account, request_id=None)
         if status == "FORCE_LIQUIDATION" and before_changes is not None:
             before_changes()

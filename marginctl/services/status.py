@@ -9,7 +9,7 @@ from marginctl.config import Config
 from marginctl.domain.margin import liquidation_price, margin_level_status, max_transferable
 from marginctl.domain.money import div, format_amount, format_ratio, round_down
 from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, parse_pair
-from marginctl.domain.times import from_storage, to_display
+from marginctl.domain.times import display_stored
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.prices import asset_prices
 from marginctl.services.risk import Position, borrow_limits, wallet_position
@@ -110,8 +110,8 @@ def _wallet_status(
             for asset, balance in position.balances.items()
             if balance.free > 0
         }
-    document["agreementAcceptedAt"] = _time(account["agreement_accepted_at"]) if account is not None else None
-    document["coolingOffUntil"] = _time(account["cooling_off_until"]) if account is not None else None
+    document["agreementAcceptedAt"] = display_stored(account["agreement_accepted_at"]) if account is not None else None
+    document["coolingOffUntil"] = display_stored(account["cooling_off_until"]) if account is not None else None
     document["userAssets"] = [_asset_row(tx, config, position, asset) for asset in position.balances]
     return document
 
@@ -144,7 +144,3 @@ def _asset_row(tx: Transaction, config: Config, position: Position, asset: str) 
 
 def _value(amount: Decimal) -> str:
     return format(round_down(amount, VALUE_PLACES), "f")
-
-
-def _time(stored: str | None) -> str | None:
-    return to_display(from_storage(stored)) if stored else None

@@ -296,11 +296,7 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
             continue
         account_id = int(order["account_id"])
         if account_id not in accounts:
-            accounts[account_id] = scope.tx.execute(
-                "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
-                "FROM accounts WHERE id = :id",
-                {"id": account_id},
-            )[0]
+            accounts[account_id] = ledger.account_by_id(scope.tx, account_id)
             catch_up_account(scope.tx, config, account_id, scope.at)
         owner_scope = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
         # A stop that triggers and fills at once takes liquidity; a resting limit made it.

@@ -17,14 +17,16 @@ from marginctl.domain.money import ZERO, from_text
 from marginctl.domain.times import to_storage
 from marginctl.store.database import Row, Transaction
 
+_ACCOUNT_COLUMNS = "id, name, is_system, created_at, agreement_accepted_at, cooling_off_until"
+
 
 def find_account(tx: Transaction, name: str) -> Row | None:
-    rows = tx.execute(
-        "SELECT id, name, is_system, created_at, agreement_accepted_at, cooling_off_until "
-        "FROM accounts WHERE name = :name",
-        {"name": name},
-    )
+    rows = tx.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = :name", {"name": name})
     return rows[0] if rows else None
+
+
+def account_by_id(tx: Transaction, account_id: int) -> Row:
+    return tx.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = :id", {"id": account_id})[0]
 
 
 def require_account(tx: Transaction, name: str) -> Row:
