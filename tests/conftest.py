@@ -92,6 +92,11 @@ def _postgres_wallet_url() -> str:
     return f"{base}/{name}"
 
 
+def asset_row(document: dict[str, Any], asset: str) -> dict[str, Any]:
+    """One asset's row of a `status --json` document."""
+    return next(row for row in document["userAssets"] if row["asset"] == asset)
+
+
 @dataclass
 class Wallet:
     """A fresh wallet; `run` invokes marginctl on it with `--db` (and `--config` when set).
@@ -128,6 +133,17 @@ class Wallet:
         result = self.run(*args, "--json", now=now, account=account)
         assert result.code == 0, (result.code, result.err)
         return result.json()
+
+    def fingerprint(self, suffixes: tuple[str, ...] = ("", "-wal", "-shm", "-journal")) -> str:
+        """The wallet file's bytes and its sidecars', to prove a refusal changed nothing."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for suffix in suffixes:
+            path = self.path.with_name(self.path.name + suffix)
+            digest.update(suffix.encode())
+            digest.update(path.read_bytes() if path.exists() else b"<absent>")
+        return digest.hexdigest()
 
     def with_config(self, toml: str) -> Wallet:
         self.config = self.file.parent / "config.toml"

@@ -6,13 +6,9 @@ import csv
 import io
 from typing import Any
 
-from tests.conftest import Wallet
+from tests.conftest import Wallet, asset_row
 
 CSV_HEADER = ["tranId", "time", "kind", "wallet", "asset", "field", "amount", "memo"]
-
-
-def asset_row(document: dict[str, Any], asset: str) -> dict[str, Any]:
-    return next(row for row in document["userAssets"] if row["asset"] == asset)
 
 
 def by_wallet(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

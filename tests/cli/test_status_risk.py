@@ -7,19 +7,14 @@ liquidation 1.1, pre-liquidation band 0.05; USDT hourly interest 0.00001; BTC/US
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
-from tests.conftest import Wallet
+from tests.conftest import Wallet, asset_row
 
 DAY = "2026-01-05"
 
 
 def at(clock: str) -> str:
     return f"{DAY}T{clock}Z"
-
-
-def asset_row(document: dict[str, Any], asset: str) -> dict[str, Any]:
-    return next(row for row in document["userAssets"] if row["asset"] == asset)
 
 
 def assert_audit_clean(wallet: Wallet, now: str) -> None:

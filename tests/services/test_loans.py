@@ -6,13 +6,11 @@ Every expected number is worked out by hand from DESIGN §4 with the default con
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from tests.conftest import Result, Wallet
+from tests.conftest import Result, Wallet, asset_row
 
 DAY = "2026-01-05"
 
@@ -22,25 +20,11 @@ def at(clock: str) -> str:
     return f"{DAY}T{clock}Z"
 
 
-def asset_row(document: dict[str, Any], asset: str) -> dict[str, Any]:
-    return next(row for row in document["userAssets"] if row["asset"] == asset)
-
-
-def fingerprint(wallet: Wallet) -> str:
-    """The wallet file's bytes (and any WAL/SHM sidecar), to prove a refusal changed nothing."""
-    digest = hashlib.sha256()
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = wallet.path.with_name(wallet.path.name + suffix)
-        digest.update(suffix.encode())
-        digest.update(path.read_bytes() if path.exists() else b"<absent>")
-    return digest.hexdigest()
-
-
 def refused(wallet: Wallet, *args: str, now: str) -> Result:
     """Run a command that must be refused; return its result after checking the file did not change."""
-    before = fingerprint(wallet)
+    before = wallet.fingerprint()
     result = wallet.run(*args, "--json", now=now)
-    assert fingerprint(wallet) == before, f"{args} changed the wallet file although it was refused"
+    assert wallet.fingerprint() == before, f"{args} changed the wallet file although it was refused"
     assert result.out == "", "a refusal prints nothing on stdout"
     return result
 
@@ -527,9 +511,9 @@ def test_repay_more_than_the_wallet_holds_free_is_refused(wallet: Wallet) -> Non
 @pytest.mark.parametrize("stdin", ["", "y\n"])
 def test_borrow_without_a_terminal_and_without_yes_is_refused(wallet: Wallet, stdin: str) -> None:
     fund_cross(wallet)
-    before = fingerprint(wallet)
+    before = wallet.fingerprint()
     result = wallet.run("borrow", "USDT", "100", "--json", now=at("10:20:00"), stdin=stdin)
-    assert fingerprint(wallet) == before
+    assert wallet.fingerprint() == before
     assert result.code == 3
     assert result.error()["code"] == "confirmation_required"
 

@@ -10,7 +10,6 @@ BTC/USDT 60000, insurance fund 1,000,000 USDT. Interest is principal × hourly r
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import sqlite3
 import zipfile
@@ -21,29 +20,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Result, Wallet
-
-
-def asset_row(document: dict[str, Any], asset: str) -> dict[str, Any]:
-    return next(row for row in document["userAssets"] if row["asset"] == asset)
-
-
-def fingerprint(wallet: Wallet) -> str:
-    """The wallet file's bytes (and any WAL/SHM sidecar), to prove a refusal changed nothing."""
-    digest = hashlib.sha256()
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = wallet.path.with_name(wallet.path.name + suffix)
-        digest.update(suffix.encode())
-        digest.update(path.read_bytes() if path.exists() else b"<absent>")
-    return digest.hexdigest()
+from tests.conftest import Result, Wallet, asset_row
 
 
 def refused(wallet: Wallet, *args: str, now: str, code: int = 3) -> Result:
     """A command that must be refused with `code` and leave the wallet file byte for byte as it was."""
-    before = fingerprint(wallet)
+    before = wallet.fingerprint()
     result = wallet.run(*args, "--json", now=now)
     assert result.code == code, (args, result.code, result.out, result.err)
-    assert fingerprint(wallet) == before, f"{args} changed the wallet file although it was refused"
+    assert wallet.fingerprint() == before, f"{args} changed the wallet file although it was refused"
     assert result.out == "", "a refusal prints nothing on stdout"
     return result
 

@@ -9,7 +9,6 @@ sit inside one UTC hour, so no PERIODIC interest is due. Fee rules: a buy's fee 
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -25,16 +24,6 @@ def at(clock: str) -> str:
     return f"{DAY}T{clock}Z"
 
 
-def fingerprint(wallet: Wallet) -> str:
-    """The wallet file's bytes and its WAL file's (when present), to prove a refusal changed nothing."""
-    digest = hashlib.sha256()
-    for suffix in ("", "-wal"):
-        path = wallet.path.with_name(wallet.path.name + suffix)
-        digest.update(suffix.encode())
-        digest.update(path.read_bytes() if path.exists() else b"<absent>")
-    return digest.hexdigest()
-
-
 def refused(wallet: Wallet, *args: str, now: str) -> Result:
     """Run a command that must be refused; check the wallet file did not change and stdout is empty.
 
@@ -45,9 +34,9 @@ def refused(wallet: Wallet, *args: str, now: str) -> Result:
         arguments = [*args[:split], "--json", *args[split:]]
     else:
         arguments = [*args, "--json"]
-    before = fingerprint(wallet)
+    before = wallet.fingerprint(("", "-wal"))
     result = wallet.run(*arguments, now=now)
-    assert fingerprint(wallet) == before, f"{args} changed the wallet file although it was refused"
+    assert wallet.fingerprint(("", "-wal")) == before, f"{args} changed the wallet file although it was refused"
     assert result.out == "", "a refusal prints nothing on stdout"
     return result
 
@@ -737,9 +726,9 @@ def test_a_negative_quantity_written_as_an_option_is_a_usage_error(wallet: Walle
 
 def test_a_refusal_without_json_is_one_error_line(wallet: Wallet) -> None:
     fund_cross(wallet)
-    before = fingerprint(wallet)
+    before = wallet.fingerprint(("", "-wal"))
     result = wallet.run("trade", "buy", "BTC/USDT", "0.01", "--stop", "55000", now=at("10:10:00"))
-    assert fingerprint(wallet) == before
+    assert wallet.fingerprint(("", "-wal")) == before
     assert result.code == 2
     assert result.out == ""
     lines = result.err.strip().splitlines()

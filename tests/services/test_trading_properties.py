@@ -10,7 +10,6 @@ qty × limit rounded up to 8 places in USDT, a sell holds its qty in BTC.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Wallet, new_wallet
+from tests.conftest import new_wallet
 
 START = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 STEP = Decimal("0.00001")  # BTC/USDT quantity step
@@ -95,15 +94,6 @@ sequences = st.lists(st.tuples(actions, price_updates), min_size=1, max_size=10)
 )
 
 
-def fingerprint(wallet: Wallet) -> str:
-    digest = hashlib.sha256()
-    for suffix in ("", "-wal"):
-        path = wallet.path.with_name(wallet.path.name + suffix)
-        digest.update(suffix.encode())
-        digest.update(path.read_bytes() if path.exists() else b"<absent>")
-    return digest.hexdigest()
-
-
 def run_sequence(sequence: list[Step]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         wallet = new_wallet(Path(folder) / "w.db")
@@ -117,7 +107,7 @@ def run_sequence(sequence: list[Step]) -> None:
 
         placed: list[int] = []
         for step in sequence:
-            before = fingerprint(wallet)
+            before = wallet.fingerprint(("", "-wal"))
             result = wallet.run(*step.arguments(placed), "--json", now=now())
             assert "Traceback" not in result.err, (step, result)
             if step.kind in ("price", "cancel_all"):
@@ -126,7 +116,7 @@ def run_sequence(sequence: list[Step]) -> None:
             assert result.code in (0, 3), (step, result)
             if result.code == 3:
                 assert result.error()["code"] in RULE_REFUSALS, (step, result)
-                assert fingerprint(wallet) == before, f"{step} was refused but changed the wallet file"
+                assert wallet.fingerprint(("", "-wal")) == before, f"{step} was refused but changed the wallet file"
             elif step.kind != "cancel":
                 placed.append(result.json()["orderId"])
 
