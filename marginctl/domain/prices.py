@@ -23,11 +23,16 @@ def valuation_prices(pair_prices: Mapping[str, Decimal], valuation_asset: str) -
     return prices
 
 
-def parse_price(text: str, tick_size: Decimal, *, what: str = "price") -> Decimal:
-    """A positive plain decimal that sits on the pair's tick (DESIGN §5)."""
+def price_places(tick_size: Decimal) -> int:
+    """A pair's prices have as many decimal places as its tick (0.01 → 2)."""
     exponent = tick_size.normalize().as_tuple().exponent
     assert isinstance(exponent, int)
-    price = parse_amount(text, max(-exponent, 0), what=what)
+    return max(-exponent, 0)
+
+
+def parse_price(text: str, tick_size: Decimal, *, what: str = "price") -> Decimal:
+    """A positive plain decimal that sits on the pair's tick (DESIGN §5)."""
+    price = parse_amount(text, price_places(tick_size), what=what)
     if price % tick_size != 0:
         raise InvalidAmount(f"{what} {text} is not on the tick size {tick_size.normalize()}")
     return price

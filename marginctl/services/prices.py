@@ -8,7 +8,7 @@ from typing import Any
 from marginctl.config import Config
 from marginctl.domain.money import format_amount
 from marginctl.domain.names import parse_pair
-from marginctl.domain.prices import parse_price, valuation_prices
+from marginctl.domain.prices import parse_price, price_places, valuation_prices
 from marginctl.domain.times import display_stored, parse_time, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.store.database import Transaction
@@ -66,12 +66,10 @@ def show_prices(context: Context) -> list[dict[str, Any]]:
 
 
 def _price_view(config: Config, pair: str, price: Decimal, at: str | None, source: str) -> dict[str, Any]:
-    tick = config.pairs[pair].tick_size.normalize().as_tuple().exponent
-    assert isinstance(tick, int)
     return {
         "pair": pair,
         "symbol": pair.replace("/", ""),
-        "price": format_amount(price, max(-tick, 0)),
+        "price": format_amount(price, price_places(config.pairs[pair].tick_size)),
         "time": display_stored(at),
         "source": source,
     }

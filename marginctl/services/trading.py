@@ -20,7 +20,7 @@ from marginctl.domain.errors import (
 from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
 from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
-from marginctl.domain.prices import parse_price
+from marginctl.domain.prices import parse_price, price_places
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.accrual import catch_up_account
 from marginctl.services.context import Context, WriteScope, lookup_account, refuse_while_cooling_off, run_write
@@ -253,7 +253,7 @@ def _fill(scope: WriteScope, order: Row, price: Decimal, fee_rate: Decimal, *, f
         _auto_repay(scope, wallet, received_asset, result.received)
     fee_places = base_places if side == rules.BUY else quote_places
     return {
-        "price": format_amount(price, _price_places(config, pair)),
+        "price": format_amount(price, price_places(config.pairs[pair].tick_size)),
         "qty": format_amount(quantity, base_places),
         "commission": format_amount(result.fee, fee_places),
         "commissionAsset": received_asset,
@@ -388,17 +388,11 @@ def open_order_holds(tx: Transaction) -> dict[tuple[int, str, str, str], Decimal
     return holds
 
 
-def _price_places(config: Config, pair: str) -> int:
-    exponent = config.pairs[pair].tick_size.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
-
-
 def order_view(config: Config, row: Row) -> dict[str, Any]:
     """Binance's order fields."""
     pair = str(row["pair"])
     base, quote = pair_assets(pair)
-    price_places = _price_places(config, pair)
+    places = price_places(config.pairs[pair].tick_size)
     return {
         "orderId": int(row["id"]),
         "clientOrderId": row["client_order_id"],
@@ -408,10 +402,8 @@ def order_view(config: Config, row: Row) -> dict[str, Any]:
         "isIsolated": row["wallet"] != CROSS,
         "side": row["side"],
         "type": row["type"],
-        "price": format_amount(from_text(row["price"]), price_places) if row["price"] is not None else None,
-        "stopPrice": format_amount(from_text(row["stop_price"]), price_places)
-        if row["stop_price"] is not None
-        else None,
+        "price": format_amount(from_text(row["price"]), places) if row["price"] is not None else None,
+        "stopPrice": format_amount(from_text(row["stop_price"]), places) if row["stop_price"] is not None else None,
         "origQty": format_amount(from_text(row["orig_qty"]), config.places(base)),
         "executedQty": format_amount(from_text(row["executed_qty"]), config.places(base)),
         "cummulativeQuoteQty": format_amount(from_text(row["quote_qty"]), config.places(quote)),
