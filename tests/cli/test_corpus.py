@@ -1,4 +1,4 @@
-"""The bad-input corpus (tests/corpus/cases.toml): every case is one error line, its exit code, and no change.
+"""The bad-input corpus (tests/corpus/*.toml): every case is one error line, its exit code, and no change.
 
 Each case runs twice on a fresh wallet, in-process: with `--json` (stderr is one JSON object with the case's
 error code) and without (stderr is one `error: …` line). Stdout stays empty, nothing prints a traceback, and
@@ -26,8 +26,11 @@ import pytest
 
 from tests.conftest import Result, run_cli
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "cases.toml"
-CASES: list[dict[str, Any]] = tomllib.loads(CORPUS.read_text(encoding="utf-8"))["case"]
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+#: cases.toml and every other file beside it (one file per family of cases), in name order.
+CASES: list[dict[str, Any]] = [
+    case for file in sorted(CORPUS.glob("*.toml")) for case in tomllib.loads(file.read_text(encoding="utf-8"))["case"]
+]
 
 CASE_KEYS = {"name", "args", "exit", "code", "config", "db", "setup", "files", "human", "bug"}
 DB_KINDS = {
