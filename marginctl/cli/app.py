@@ -477,7 +477,7 @@ def status(
 @app.command()
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many entries.")] = 20,
+    limit: Annotated[str, typer.Option("--limit", help="At most this many entries.")] = "20",
     kind: Annotated[str | None, typer.Option("--kind", help="Only entries of this kind.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only entries at or after this time.")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per balance change.")] = False,
@@ -566,6 +566,20 @@ def _render_move(result: dict[str, Any]) -> None:
         line = f"Withdrew {result['amount']} {result['asset']} from spot (free {result['free']})"
     typer.echo(f"{line}. tranId {result['tranId']}")
 
+
+def _numbers_as_arguments(*typers: typer.Typer) -> None:
+    """Every command keeps `-5` or `-0.1` as an argument (the amount's own error), not an unknown option."""
+    from typer.core import TyperCommand
+
+    from marginctl.cli.arguments import NumberFriendlyCommand
+
+    for group in typers:
+        for info in group.registered_commands:
+            if info.cls in (None, TyperCommand):
+                info.cls = NumberFriendlyCommand
+
+
+_numbers_as_arguments(app, price_app, accounts_app)
 
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--config", "--account", "--now")
 

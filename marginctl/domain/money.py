@@ -6,6 +6,7 @@ import re
 from decimal import ROUND_DOWN, ROUND_UP, Context, Decimal, InvalidOperation
 
 from marginctl.domain.errors import InvalidAmount
+from marginctl.domain.names import echoed, is_keyword
 
 #: Every division and multiplication of money runs in this context (DESIGN §2: ≥ 50 digits).
 MONEY_CONTEXT = Context(prec=60)
@@ -22,7 +23,7 @@ ZERO = Decimal(0)
 def parse_amount(text: str, places: int, *, what: str = "amount", allow_zero: bool = False) -> Decimal:
     """Parse a plain decimal string typed by a user, refusing anything CLI.md calls malformed."""
 
-    shown = text if len(text) <= 40 else text[:40] + "…"
+    shown = echoed(text)
     if not re.fullmatch(_PLAIN_DECIMAL, text):
         if text.startswith("-"):
             raise InvalidAmount(f"{what} must be positive, got {shown!r}")
@@ -41,7 +42,7 @@ def parse_amount(text: str, places: int, *, what: str = "amount", allow_zero: bo
 
 def parse_amount_or(text: str, places: int, keyword: str) -> Decimal | None:
     """An amount, or None for the keyword a command allows instead (`max`, `all`)."""
-    return None if text.strip().lower() == keyword else parse_amount(text, places)
+    return None if is_keyword(text, keyword) else parse_amount(text, places)
 
 
 def round_down(value: Decimal, places: int) -> Decimal:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from marginctl.domain.errors import InvalidAmount, MinNotional
-from marginctl.domain.money import MONEY_CONTEXT, div, mul, round_down, round_up
+from marginctl.domain.money import MONEY_CONTEXT, div, mul, parse_amount, round_down, round_up
+from marginctl.domain.names import echoed
 
 BUY = "BUY"
 SELL = "SELL"
@@ -18,6 +19,9 @@ TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
 NEW = "NEW"
 FILLED = "FILLED"
 CANCELED = "CANCELED"
+
+#: The sides by the names the CLI takes.
+SIDES = {"buy": BUY, "sell": SELL}
 
 #: Binance's sideEffectType values, by the names the CLI takes.
 SIDE_EFFECTS = {"normal": "NO_SIDE_EFFECT", "auto-borrow": "MARGIN_BUY", "auto-repay": "AUTO_REPAY"}
@@ -43,10 +47,11 @@ def check_min_notional(quantity: Decimal, price: Decimal, min_notional: Decimal)
         raise MinNotional(f"order value {notional.normalize():f} is below the pair's minimum notional {min_notional}")
 
 
-def require_step_quantity(quantity: Decimal, step_size: Decimal) -> Decimal:
-    rounded = round_to_step(quantity, step_size)
+def parse_quantity(text: str, places: int, step_size: Decimal) -> Decimal:
+    """A typed base quantity, rounded down to the step; one that rounds to nothing is refused."""
+    rounded = round_to_step(parse_amount(text, places, what="quantity"), step_size)
     if rounded <= 0:
-        raise InvalidAmount(f"quantity {quantity} is below the pair's step size {step_size.normalize()}")
+        raise InvalidAmount(f"quantity {echoed(text)} is below the pair's step size {step_size.normalize():f}")
     return rounded
 
 

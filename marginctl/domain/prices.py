@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from marginctl.domain.errors import InvalidAmount
 from marginctl.domain.money import mul, parse_amount
+from marginctl.domain.names import echoed
 
 
 def valuation_prices(pair_prices: Mapping[str, Decimal], valuation_asset: str) -> dict[str, Decimal]:
@@ -34,5 +35,5 @@ def parse_price(text: str, tick_size: Decimal, *, what: str = "price") -> Decima
     """A positive plain decimal that sits on the pair's tick (DESIGN §5)."""
     price = parse_amount(text, price_places(tick_size), what=what)
     if price % tick_size != 0:
-        raise InvalidAmount(f"{what} {text} is not on the tick size {tick_size.normalize()}")
+        raise InvalidAmount(f"{what} {echoed(text)} is not on the tick size {tick_size.normalize():f}")
     return price

@@ -6,14 +6,17 @@ from typing import Any
 
 from marginctl.domain.clock import COOLING_OFF_PERIODS, cooling_off_end
 from marginctl.domain.errors import CoolingOffActive, InvalidInput
+from marginctl.domain.names import echoed, match_name
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
 
 
 def parse_period(text: str) -> str:
-    period = text.strip().lower()
-    if period not in COOLING_OFF_PERIODS:
-        raise InvalidInput(f"cooling-off period must be one of {', '.join(COOLING_OFF_PERIODS)}, got {text[:20]!r}")
+    period = match_name(text, {period: period for period in COOLING_OFF_PERIODS})
+    if period is None:
+        raise InvalidInput(
+            f"cooling-off period must be one of {', '.join(COOLING_OFF_PERIODS)}, got {echoed(text, 20)!r}"
+        )
     return period
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from marginctl.domain.errors import InvalidInput
 from marginctl.domain.ledger import ENTRY_KINDS, user_field
 from marginctl.domain.money import format_amount, from_text
+from marginctl.domain.names import parse_count
 from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
 from marginctl.services.context import Context, lookup_account
 
@@ -14,10 +15,9 @@ MAX_LIMIT = 1_000_000
 
 
 def history(
-    context: Context, limit: int = 20, kind: str | None = None, since: str | None = None
+    context: Context, limit_text: str = "20", kind: str | None = None, since: str | None = None
 ) -> list[dict[str, Any]]:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT}")
+    limit = parse_count(limit_text, "--limit", MAX_LIMIT)
     if kind is not None and kind not in ENTRY_KINDS:
         raise InvalidInput(f"unknown kind {kind[:40]!r}; known: {', '.join(ENTRY_KINDS)}")
     since_stored = to_storage(parse_time(since)) if since else None

@@ -19,7 +19,7 @@ from marginctl.domain.errors import (
 )
 from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
 from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
-from marginctl.domain.names import CROSS, pair_assets, parse_pair
+from marginctl.domain.names import CROSS, echoed, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price, price_places
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.accrual import catch_up_account
@@ -65,9 +65,9 @@ def parse_order(
     isolated: bool,
 ) -> OrderRequest:
     """Everything about an order that can be refused before looking at the wallet (exit 2)."""
-    side = side_text.strip().upper()
-    if side not in (rules.BUY, rules.SELL):
-        raise InvalidInput(f"side must be buy or sell, got {side_text[:20]!r}")
+    side = match_name(side_text, rules.SIDES)
+    if side is None:
+        raise InvalidInput(f"side must be buy or sell, got {echoed(side_text, 20)!r}")
     pair = parse_pair(pair_text, config.pairs)
     settings = config.pairs[pair]
     base, quote = pair_assets(pair)
@@ -77,13 +77,12 @@ def parse_order(
         raise InvalidInput("--stop needs --price: a stop-limit order becomes a limit order at --price")
     if quote_text is not None and price_text is not None:
         raise InvalidInput("--quote is for market orders; give a quantity with --price")
-    side_effect = rules.SIDE_EFFECTS.get(side_effect_text.strip().lower())
+    side_effect = match_name(side_effect_text, rules.SIDE_EFFECTS)
     if side_effect is None:
         raise InvalidInput(f"--side-effect must be one of {', '.join(rules.SIDE_EFFECTS)}")
     quantity = None
     if quantity_text is not None:
-        raw = parse_amount(quantity_text, config.places(base), what="quantity")
-        quantity = rules.require_step_quantity(raw, settings.step_size)
+        quantity = rules.parse_quantity(quantity_text, config.places(base), settings.step_size)
     return OrderRequest(
         side=side,
         pair=pair,
@@ -312,7 +311,7 @@ def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool,
     order_id = None
     if order_id_text is not None:
         if not ORDER_ID.fullmatch(order_id_text):
-            raise InvalidInput(f"order ids are whole numbers, got {order_id_text[:20]!r}")
+            raise InvalidInput(f"order ids are whole numbers, got {echoed(order_id_text, 20)!r}")
         order_id = int(order_id_text)
 
     def act(scope: WriteScope) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Result, Wallet, run_cli
 
 BAD_AMOUNTS = [
-    "-1",  # negative (Click may read it as an option: still one line, exit 2)
+    "-1",  # negative: an argument, not an option, so the amount's own error
     "0",  # zero where a positive is needed
     "abc",
     "1e3",  # exponent notation
