@@ -6,13 +6,17 @@ The validated values are plain frozen dataclasses, so the rest of marginctl neve
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from marginctl.domain.errors import ConfigError
-from marginctl.domain.margin import MarginRules
+from marginctl.domain.margin import MarginRules, initial_level
+from marginctl.domain.money import MAX_AMOUNT, PLAIN_DECIMAL, round_down
+from marginctl.domain.names import echoed
 
 #: Binance's defaults per leverage: (margin call, liquidation) — DESIGN §4's table.
 CROSS_LEVELS = {3: (Decimal("1.3"), Decimal("1.1")), 5: (Decimal("1.16"), Decimal("1.1"))}
@@ -24,33 +28,104 @@ ISOLATED_LEVELS = {
 
 _FORBID_EXTRA = {"extra": "forbid"}
 
+#: Asset codes: ASCII upper-case letters and digits, 1 to 20 of them (Binance lists one-letter codes such as T).
+ASSET_CODE = r"[A-Z0-9]{1,20}"
+
+#: A number in the config has at most this many decimal places (as many as an asset may have).
+MAX_CONFIG_PLACES = 18
+
+
+def _toml_value(value: object) -> str:
+    """A raw TOML value as the user wrote it, for an error message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(echoed(value))
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return echoed(str(value))
+
+
+def config_integer(value: object) -> int:
+    """A TOML integer: not `true` (Python's bool is an int), not `8.0`, not `"8"`."""
+    if type(value) is not int:
+        raise ValueError(f"must be an integer, got {_toml_value(value)}")
+    return value
+
+
+def config_decimal(value: object) -> Decimal:
+    """A config number: the same plain decimals as typed amounts (no sign, exponent, `_`, NaN or Infinity),
+    as a string, a TOML integer or a TOML float; from 0 to 10^15 with at most 18 decimal places."""
+    if isinstance(value, str):
+        if value.startswith("-"):
+            raise ValueError(f"must not be negative, got {_toml_value(value)}")
+        if not re.fullmatch(PLAIN_DECIMAL, value):
+            raise ValueError(f"must be a plain decimal number like 0.5 or 1000.25, got {_toml_value(value)}")
+        number = Decimal(value)
+    elif isinstance(value, Decimal | int) and not isinstance(value, bool):
+        number = Decimal(value)  # a TOML float reaches here only in plain notation (see _read_toml)
+    else:
+        raise ValueError(f"must be a decimal number, got {_toml_value(value)}")
+    if number < 0:
+        raise ValueError(f"must not be negative, got {_toml_value(value)}")
+    if number > MAX_AMOUNT:
+        raise ValueError(f"must not exceed 10^15, got {_toml_value(value)}")
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > MAX_CONFIG_PLACES:
+        raise ValueError(f"must have at most {MAX_CONFIG_PLACES} decimal places, got {_toml_value(value)}")
+    return number
+
+
+class _Checked:
+    """Annotated metadata: pydantic runs `check` on the raw TOML value instead of its own lax coercion.
+
+    Pydantic asks for the schema only while validating, so importing this module does not import it.
+    """
+
+    def __init__(self, check: Callable[[object], object]) -> None:
+        self.check = check
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_plain_validator_function(self.check)
+
+
+ConfigInt = Annotated[int, _Checked(config_integer)]
+ConfigDecimal = Annotated[Decimal, _Checked(config_decimal)]
+
 
 @dataclass(frozen=True)
 class AssetConfig:
     __pydantic_config__ = _FORBID_EXTRA
 
-    decimals: int = 8
-    daily_interest_rate: Decimal = Decimal("0.0002")
-    collateral_ratio: Decimal = Decimal(1)
-    borrow_limit: Decimal = Decimal(1000000)
+    decimals: ConfigInt = 8
+    daily_interest_rate: ConfigDecimal = Decimal("0.0002")
+    collateral_ratio: ConfigDecimal = Decimal(1)
+    borrow_limit: ConfigDecimal = Decimal(1000000)
 
 
 @dataclass(frozen=True)
 class PairConfig:
     __pydantic_config__ = _FORBID_EXTRA
 
-    tick_size: Decimal = Decimal("0.01")
-    step_size: Decimal = Decimal("0.00001")
-    min_notional: Decimal = Decimal(5)
-    price: Decimal | None = None
+    tick_size: ConfigDecimal = Decimal("0.01")
+    step_size: ConfigDecimal = Decimal("0.00001")
+    min_notional: ConfigDecimal = Decimal(5)
+    price: ConfigDecimal | None = None
 
 
 @dataclass(frozen=True)
 class FeeConfig:
     __pydantic_config__ = _FORBID_EXTRA
 
-    maker: Decimal = Decimal("0.001")
-    taker: Decimal = Decimal("0.001")
+    maker: ConfigDecimal = Decimal("0.001")
+    taker: ConfigDecimal = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -118,8 +193,9 @@ def _cache_entry(example: Path, chosen: Path | None) -> tuple[Path, str] | None:
 
     from marginctl import __version__
 
+    # This module's own file version too: a changed rule must not serve a config validated by the old one.
     parts = [__version__]
-    for file in (example, chosen):
+    for file in (Path(__file__), example, chosen):
         if file is None:
             parts.append("-")
             continue
@@ -211,10 +287,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read config file {path}: {error}") from None
     try:
-        # Money stays exact: TOML floats become Decimals, never binary floats.
-        return tomllib.loads(text, parse_float=Decimal)
+        try:
+            return tomllib.loads(text, parse_float=_toml_float)
+        except tomllib.TOMLDecodeError:
+            raise
+        except ValueError:
+            # tomllib cannot read an integer of more than 4300 digits (CPython's limit) and does not say
+            # where it is; read such integers as text, so that their key's check refuses them by name.
+            return tomllib.loads(_HUGE_INTEGER.sub(r'\1"\2"', text), parse_float=_toml_float)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+
+
+#: An integer literal of 1000 digits or more (far above any bound) after a `=`.
+_HUGE_INTEGER = re.compile(r"(=[ \t]*)([+-]?[0-9][0-9_]{999,})")
+
+
+def _toml_float(text: str) -> Decimal | str:
+    """Money stays exact: a TOML float becomes a Decimal, never a binary float.
+
+    One not in plain notation (`1e400`, `1_000.5`, `inf`, `-0.5`) stays text, so the key's check refuses it
+    as it refuses the same string.
+    """
+    return Decimal(text) if re.fullmatch(PLAIN_DECIMAL, text) else text
 
 
 # How deep a user's table is merged into the defaults: assets and pairs key by key, the others whole.
@@ -248,22 +343,22 @@ def _validate(raw: dict[str, Any], source: str) -> Config:
         __pydantic_config__ = _FORBID_EXTRA
 
         leverage: Literal[3, 5] = 3
-        transfer_out_level: Decimal = Decimal(2)
-        margin_call_level: Decimal | None = None
-        liquidation_level: Decimal | None = None
-        pre_liquidation_margin: Decimal = Decimal("0.05")
-        liquidation_fee_rate: Decimal = Decimal("0.02")
+        transfer_out_level: ConfigDecimal = Decimal(2)
+        margin_call_level: ConfigDecimal | None = None
+        liquidation_level: ConfigDecimal | None = None
+        pre_liquidation_margin: ConfigDecimal = Decimal("0.05")
+        liquidation_fee_rate: ConfigDecimal = Decimal("0.02")
 
     @dataclass(frozen=True)
     class IsolatedSection:
         __pydantic_config__ = _FORBID_EXTRA
 
         leverage: Literal[3, 5, 10] = 3
-        transfer_out_level: Decimal = Decimal(2)
-        margin_call_level: Decimal | None = None
-        liquidation_level: Decimal | None = None
-        pre_liquidation_margin: Decimal = Decimal("0.05")
-        liquidation_fee_rate: Decimal = Decimal("0.02")
+        transfer_out_level: ConfigDecimal = Decimal(2)
+        margin_call_level: ConfigDecimal | None = None
+        liquidation_level: ConfigDecimal | None = None
+        pre_liquidation_margin: ConfigDecimal = Decimal("0.05")
+        liquidation_fee_rate: ConfigDecimal = Decimal("0.02")
 
     class Settings(BaseSettings):
         """config.toml; the settings come only from the file (environment variables name files)."""
@@ -276,8 +371,8 @@ def _validate(raw: dict[str, Any], source: str) -> Config:
         assets: dict[str, AssetConfig] = {}
         pairs: dict[str, PairConfig] = {}
         isolated: dict[str, IsolatedSection] = {}
-        lending_pool: dict[str, Decimal] = {}
-        insurance_fund: dict[str, Decimal] = {}
+        lending_pool: dict[str, ConfigDecimal] = {}
+        insurance_fund: dict[str, ConfigDecimal] = {}
 
         @classmethod
         def settings_customise_sources(cls, settings_cls, init_settings, **other_sources):  # type: ignore[no-untyped-def, override]
@@ -287,10 +382,12 @@ def _validate(raw: dict[str, Any], source: str) -> Config:
         settings = Settings(**raw)
     except ValidationError as error:
         first = error.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
+        key = ".".join(echoed(str(part)) for part in first["loc"])
         if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             raise ConfigError(f"config {source}: unknown key {key!r}") from None
-        raise ConfigError(f"config {source}: {key}: {first['msg']}") from None
+        # A check of ours (config_decimal, config_integer) says it in its own words, without "Value error, ".
+        message = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+        raise ConfigError(f"config {source}: {key}: {message}") from None
     except TypeError as error:
         raise ConfigError(f"config {source}: {error}") from None
 
@@ -298,8 +395,8 @@ def _validate(raw: dict[str, Any], source: str) -> Config:
         return ConfigError(f"config {source}: {key}: {message}")
 
     for code, asset in settings.assets.items():
-        if code != code.upper() or not code.isalnum():
-            raise fail(f"assets.{code}", "asset codes are upper-case letters and digits")
+        if not re.fullmatch(ASSET_CODE, code):
+            raise fail(f"assets.{echoed(code)}", "asset codes are 1 to 20 ASCII upper-case letters and digits")
         if not 0 <= asset.decimals <= 18:
             raise fail(f"assets.{code}.decimals", "must be between 0 and 18")
         for name in ("daily_interest_rate", "collateral_ratio", "borrow_limit"):
@@ -312,10 +409,12 @@ def _validate(raw: dict[str, Any], source: str) -> Config:
     for name, pair in settings.pairs.items():
         parts = name.split("/")
         if len(parts) != 2:
-            raise fail(f"pairs.{name}", "pair names are BASE/QUOTE, like BTC/USDT")
+            raise fail(f"pairs.{echoed(name)}", "pair names are BASE/QUOTE, like BTC/USDT")
         for part in parts:
             if part not in settings.assets:
-                raise fail(f"pairs.{name}", f"unknown asset {part!r}")
+                raise fail(f"pairs.{echoed(name)}", f"unknown asset {echoed(part)!r}")
+        if parts[0] == parts[1]:
+            raise fail(f"pairs.{name}", "a pair needs two different assets")
         for key in ("tick_size", "step_size"):
             if getattr(pair, key) <= 0:
                 raise fail(f"pairs.{name}.{key}", "must be greater than zero")
@@ -327,12 +426,12 @@ def _validate(raw: dict[str, Any], source: str) -> Config:
     ):
         for code, amount in table.items():
             if code not in settings.assets:
-                raise fail(f"{section}.{code}", "unknown asset")
+                raise fail(f"{section}.{echoed(code)}", "unknown asset")
             if amount < 0:
                 raise fail(f"{section}.{code}", "must not be negative")
     for name in settings.isolated:
         if name not in settings.pairs:
-            raise fail(f"isolated.{name}", "not a configured pair")
+            raise fail(f"isolated.{echoed(name)}", "not a configured pair")
     for name in ("maker", "taker"):
         rate = getattr(settings.fees, name)
         if not 0 <= rate < 1:
@@ -363,10 +462,13 @@ def _rules(
     fail: Any,
 ) -> MarginRules:
     default_call, default_liquidation = defaults[section.leverage]
-    margin_call_level = section.margin_call_level or default_call
-    liquidation_level = section.liquidation_level or default_liquidation
+    # `is None`, not `or`: a level of 0 is a mistake to refuse, not a request for the default.
+    margin_call_level = default_call if section.margin_call_level is None else section.margin_call_level
+    liquidation_level = default_liquidation if section.liquidation_level is None else section.liquidation_level
+    if margin_call_level <= 1:
+        raise fail(f"{key}.margin_call_level", f"must be greater than 1, got {margin_call_level}")
     if liquidation_level <= 1:
-        raise fail(f"{key}.liquidation_level", "must be greater than 1")
+        raise fail(f"{key}.liquidation_level", f"must be greater than 1, got {liquidation_level}")
     if liquidation_level >= margin_call_level:
         raise fail(
             f"{key}.liquidation_level",
@@ -374,6 +476,13 @@ def _rules(
         )
     if section.transfer_out_level <= margin_call_level:
         raise fail(f"{key}.transfer_out_level", "must be above the margin-call level")
+    borrow_level = initial_level(section.leverage)
+    if section.transfer_out_level < borrow_level:
+        raise fail(
+            f"{key}.transfer_out_level",
+            f"must be at least the borrow level L/(L-1) = {round_down(borrow_level, 8).normalize():f} "
+            f"at {section.leverage}x, got {section.transfer_out_level}",
+        )
     if section.pre_liquidation_margin < 0:
         raise fail(f"{key}.pre_liquidation_margin", "must not be negative")
     if not 0 <= section.liquidation_fee_rate < 1:

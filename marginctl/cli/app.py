@@ -477,7 +477,7 @@ def status(
 @app.command()
 def history(
     ctx: typer.Context,
-    limit: Annotated[str, typer.Option("--limit", help="At most this many entries.")] = "20",
+    limit: Annotated[str, typer.Option("--limit", metavar="N", help="At most this many entries.")] = "20",
     kind: Annotated[str | None, typer.Option("--kind", help="Only entries of this kind.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only entries at or after this time.")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per balance change.")] = False,

@@ -28,8 +28,12 @@ class MarginRules:
 
     @property
     def initial_level(self) -> Decimal:
-        """Borrowing stops at L/(L−1): 1.5 at 3x, 1.25 at 5x, 1.111… at 10x."""
-        return div(Decimal(self.leverage), Decimal(self.leverage - 1))
+        return initial_level(self.leverage)
+
+
+def initial_level(leverage: int) -> Decimal:
+    """Borrowing stops at L/(L−1): 1.5 at 3x, 1.25 at 5x, 1.111… at 10x."""
+    return div(Decimal(leverage), Decimal(leverage - 1))
 
 
 class AssetBalance(NamedTuple):

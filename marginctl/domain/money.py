@@ -15,7 +15,7 @@ MONEY_CONTEXT = Context(prec=60)
 MAX_AMOUNT = Decimal(10) ** 15
 
 #: Compiled on first use by `re`'s own cache, not at import: most commands parse no amount.
-_PLAIN_DECIMAL = r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"
+PLAIN_DECIMAL = r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"
 
 ZERO = Decimal(0)
 
@@ -24,7 +24,7 @@ def parse_amount(text: str, places: int, *, what: str = "amount", allow_zero: bo
     """Parse a plain decimal string typed by a user, refusing anything CLI.md calls malformed."""
 
     shown = echoed(text)
-    if not re.fullmatch(_PLAIN_DECIMAL, text):
+    if not re.fullmatch(PLAIN_DECIMAL, text):
         if text.startswith("-"):
             raise InvalidAmount(f"{what} must be positive, got {shown!r}")
         raise InvalidAmount(f"{what} must be a plain decimal number like 0.5 or 1000.25, got {shown!r}")
