@@ -466,13 +466,13 @@ def _rules(
     margin_call_level = default_call if section.margin_call_level is None else section.margin_call_level
     liquidation_level = default_liquidation if section.liquidation_level is None else section.liquidation_level
     if margin_call_level <= 1:
-        raise fail(f"{key}.margin_call_level", f"must be greater than 1, got {margin_call_level}")
+        raise fail(f"{key}.margin_call_level", f"must be greater than 1, got {margin_call_level:f}")
     if liquidation_level <= 1:
-        raise fail(f"{key}.liquidation_level", f"must be greater than 1, got {liquidation_level}")
+        raise fail(f"{key}.liquidation_level", f"must be greater than 1, got {liquidation_level:f}")
     if liquidation_level >= margin_call_level:
         raise fail(
             f"{key}.liquidation_level",
-            f"liquidation level {liquidation_level} must be below the margin-call level {margin_call_level}",
+            f"liquidation level {liquidation_level:f} must be below the margin-call level {margin_call_level:f}",
         )
     if section.transfer_out_level <= margin_call_level:
         raise fail(f"{key}.transfer_out_level", "must be above the margin-call level")
@@ -481,7 +481,7 @@ def _rules(
         raise fail(
             f"{key}.transfer_out_level",
             f"must be at least the borrow level L/(L-1) = {round_down(borrow_level, 8).normalize():f} "
-            f"at {section.leverage}x, got {section.transfer_out_level}",
+            f"at {section.leverage}x, got {section.transfer_out_level:f}",
         )
     if section.pre_liquidation_margin < 0:
         raise fail(f"{key}.pre_liquidation_margin", "must not be negative")

@@ -44,7 +44,7 @@ def quantity_for_quote(quote_amount: Decimal, price: Decimal, step_size: Decimal
 def check_min_notional(quantity: Decimal, price: Decimal, min_notional: Decimal) -> None:
     notional = mul(quantity, price)
     if notional < min_notional:
-        raise MinNotional(f"order value {notional.normalize():f} is below the pair's minimum notional {min_notional}")
+        raise MinNotional(f"order value {notional.normalize():f} is below the pair's minimum notional {min_notional:f}")
 
 
 def parse_quantity(text: str, places: int, step_size: Decimal) -> Decimal:

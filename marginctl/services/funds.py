@@ -127,7 +127,7 @@ def transfer(
         if moved > allowed:
             raise MarginLevelTooLow(
                 f"transferring {format_amount(moved, places)} {asset} would take {source}'s margin level below "
-                f"{config.rules_for(source).transfer_out_level}; at most {format_amount(allowed, places)} can go"
+                f"{config.rules_for(source).transfer_out_level:f}; at most {format_amount(allowed, places)} can go"
             )
         entry_id = scope.post(
             "transfer",

@@ -128,7 +128,7 @@ def lend(scope: WriteScope, wallet: str, asset: str, requested: Decimal | None) 
     shown = format_amount(amount, places)
     if amount > limits.limit_left:
         raise BorrowLimitExceeded(
-            f"borrowing {shown} {asset} exceeds the borrow limit of {config.assets[asset].borrow_limit} "
+            f"borrowing {shown} {asset} exceeds the borrow limit of {config.assets[asset].borrow_limit:f} "
             f"{asset}; {format_amount(limits.limit_left, places)} left"
         )
     if amount > limits.pool:
