@@ -157,12 +157,8 @@ def _confirm(what: str, text: str, question: str | None = None, expected: str | 
     return False
 
 
-class PromptInterrupted(KeyboardInterrupt):
-    """Ctrl-C at a prompt, whose line is already ended."""
-
-
 def _ask(prompt: str) -> str:
-    """One line typed at the terminal. Ctrl-D is no answer; Ctrl-C ends the prompt's line and stops (main)."""
+    """One line typed at the terminal. Ctrl-D is no answer; Ctrl-C ends the prompt's line and stops (exit 130)."""
     try:
         return input(prompt)
     except EOFError:
@@ -170,7 +166,7 @@ def _ask(prompt: str) -> str:
         return ""
     except KeyboardInterrupt:
         typer.echo()
-        raise PromptInterrupted from None
+        raise output.Interrupted("interrupted") from None
 
 
 @app.command()
@@ -713,11 +709,7 @@ def main() -> None:
     except typer.Abort:
         output.report_error("aborted", "aborted", as_json)
         sys.exit(output.EXIT_REFUSED)
-    except KeyboardInterrupt as stop:
-        # A newline first, so the message starts its own line after the terminal's ^C.
-        if not isinstance(stop, PromptInterrupted) and sys.stderr.isatty():
-            sys.stderr.write("\n")
-        output.report_error("interrupted", "interrupted", as_json)
+    except KeyboardInterrupt:
         sys.exit(output.EXIT_INTERRUPTED)
     except Exception as error:
         sys.exit(output.report_internal_error(error, as_json))

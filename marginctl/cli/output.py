@@ -21,8 +21,19 @@ EXIT_INTERRUPTED = 130
 #: The width for layout when stdout is not a terminal and $COLUMNS is not set.
 PIPE_WIDTH = 120
 
+
+class Interrupted(MarginctlError):
+    """Ctrl-C at a prompt: nothing was changed (exit 130)."""
+
+    code = "interrupted"
+
+
 #: The one table from error families to exit codes (CLI.md).
-EXIT_CODES: tuple[tuple[type[MarginctlError], int], ...] = ((InvalidInput, EXIT_USAGE), (Refused, EXIT_REFUSED))
+EXIT_CODES: tuple[tuple[type[MarginctlError], int], ...] = (
+    (InvalidInput, EXIT_USAGE),
+    (Refused, EXIT_REFUSED),
+    (Interrupted, EXIT_INTERRUPTED),
+)
 
 
 def exit_code_for(error: MarginctlError) -> int:
