@@ -155,7 +155,8 @@ def _risk_actions(config: Config, position: Position, cooling_off: bool) -> list
                 quantity = round_to_step(balance.free, config.pairs[pair].step_size)
                 if quantity > 0:
                     actions.append(
-                        f"marginctl trade sell {pair} {format(quantity, 'f')} --side-effect auto-repay{trade_isolated}"
+                        f"marginctl trade sell {pair} {format_amount(quantity, config.places(held))} "
+                        f"--side-effect auto-repay{trade_isolated}"
                     )
             elif f"{debt_asset}/{held}" in config.pairs:
                 spend = format_amount(balance.free, config.places(held))

@@ -479,3 +479,63 @@ def test_version_costs_other_commands_nothing(tmp_path: Any) -> None:
     db = str(tmp_path / "w.db")
     _modules_after(["deposit", "USDT", "1", "--json"], db)
     assert "importlib.metadata" not in _modules_after(["status", "--json"], db)
+
+
+# --- the warning panel -----------------------------------------------------------------------------------
+
+
+def long_btc_on_borrowed_usdt(wallet: Wallet, cooloff: bool = False) -> None:
+    """0.1 BTC collateral, 12000 USDT borrowed (the max, (3 − 1) × 6000) and spent on BTC: no USDT is free."""
+    wallet.ok("deposit", "BTC", "0.1", now=at("10:00:00"))
+    wallet.ok("transfer", "BTC", "0.1", "--yes", now=at("10:01:00"))
+    wallet.ok("borrow", "USDT", "max", "--yes", now=at("10:20:00"))
+    # 12000 / 60000 = 0.2 BTC, less the 0.1 % fee 0.0002: 0.1998; with the collateral 0.2998 BTC
+    wallet.ok("trade", "buy", "BTC/USDT", "--quote", "12000", now=at("10:21:00"))
+    if cooloff:
+        wallet.ok("cooloff", "1d", "--yes", now=at("10:25:00"))
+    # 0.2998 × 44900 = 13461.02 against 12000 + 0.12 interest: 13461.02 / 12000.12 = 1.1217…, within 1.1 + 0.05
+    wallet.ok("price", "set", "BTC/USDT", "44900", now=at("10:30:00"))
+
+
+def test_pre_liquidation_is_titled_so_and_advises_only_what_works(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    long_btc_on_borrowed_usdt(wallet)
+    document = wallet.ok("status", now=at("10:31:00"))
+    assert (document["marginLevel"], document["marginLevelStatus"]) == ("1.12174044", "PRE_LIQUIDATION")
+    # nothing USDT is free, so no repay; sell the 0.2998 BTC (on the 0.00001 step) or bring USDT in
+    assert document["riskActions"] == [
+        "marginctl trade sell BTC/USDT 0.29980000 --side-effect auto-repay",
+        "marginctl transfer USDT AMOUNT --to cross",
+    ]
+    text = wallet.run("status", now=at("10:31:00")).out
+    assert "Pre-liquidation: liquidation at 1.1" in text
+    assert "Margin call" not in text and "repay USDT" not in text
+    assert "  marginctl trade sell BTC/USDT 0.29980000 --side-effect auto-repay" in text
+
+
+def test_during_a_cooling_off_the_panel_does_not_advise_a_transfer_in(wallet: Wallet) -> None:
+    long_btc_on_borrowed_usdt(wallet, cooloff=True)
+    document = wallet.ok("status", now=at("10:31:00"))
+    assert document["riskActions"] == ["marginctl trade sell BTC/USDT 0.29980000 --side-effect auto-repay"]
+    # and it works during the cooling-off: 0.2998 × 44900 = 13461.02 less the 0.1 % fee repays 12000.12
+    wallet.ok(*document["riskActions"][0].split()[1:], now=at("10:32:00"))
+    after = wallet.ok("status", now=at("10:33:00"))
+    assert (after["totalLiabilityValue"], after["marginLevelStatus"]) == ("0.00000000", "EXCESSIVE")
+
+
+def test_at_a_margin_call_repay_is_advised_for_what_is_free(wallet: Wallet) -> None:
+    wallet.ok("deposit", "BTC", "0.1", now=at("10:00:00"))
+    wallet.ok("transfer", "BTC", "0.1", "--yes", now=at("10:01:00"))
+    wallet.ok("borrow", "USDT", "max", "--yes", now=at("10:20:00"))
+    # (0.1 × 35000 + 12000) / 12000.12 = 1.2917: a margin call; 12000 free of the 12000.12 owed
+    wallet.ok("price", "set", "BTC/USDT", "35000", now=at("10:30:00"))
+    document = wallet.ok("status", now=at("10:31:00"))
+    assert document["marginLevelStatus"] == "MARGIN_CALL"
+    assert document["riskActions"] == [
+        "marginctl repay USDT 12000.00000000",
+        "marginctl trade sell BTC/USDT 0.10000000 --side-effect auto-repay",
+        "marginctl transfer USDT AMOUNT --to cross",
+    ]
+    assert "Margin call: liquidation at 1.1" in wallet.run("status", now=at("10:31:00")).out
