@@ -539,3 +539,23 @@ def test_at_a_margin_call_repay_is_advised_for_what_is_free(wallet: Wallet) -> N
         "marginctl transfer USDT AMOUNT --to cross",
     ]
     assert "Margin call: liquidation at 1.1" in wallet.run("status", now=at("10:31:00")).out
+
+
+def test_force_liquidation_panel_says_the_next_price_update_liquidates() -> None:
+    from rich.console import Console
+
+    from marginctl.cli.render import _warning_panel
+
+    document = {
+        "marginLevelStatus": "FORCE_LIQUIDATION",
+        "marginLevel": "1.09000000",
+        "marginCallLevel": "1.3",
+        "liquidationLevel": "1.1",
+        "userAssets": [],
+        "riskActions": ["marginctl transfer USDT AMOUNT --to cross"],
+    }
+    console = Console(width=120, record=True)
+    console.print(_warning_panel(document))
+    text = console.export_text()
+    assert "Liquidation: margin level at or below 1.1" in text
+    assert "Margin level 1.09000000 is at or below the liquidation level 1.1" in text
