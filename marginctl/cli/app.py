@@ -126,6 +126,11 @@ def _run(
             raise typer.Exit(code)
 
 
+def _say(text: str) -> None:
+    """A message for people: wrapped at spaces on a terminal (never inside a word or number), whole when piped."""
+    typer.echo(output.wrap_text(text) if sys.stdout.isatty() else text)
+
+
 #: A confirmation asks at most this many times before taking the answer as no.
 ASK_ATTEMPTS = 3
 
@@ -266,7 +271,7 @@ def borrow(
         return loans.borrow(context, asset, amount, isolated, client_id)
 
     def render(result: Any) -> None:
-        typer.echo(
+        _say(
             f"Borrowed {result['amount']} {result['asset']} into {result['wallet']}; interest "
             f"{result['interestCharged']} charged now, then {result['hourlyInterestRate']} of the principal "
             f"every hour. tranId {result['tranId']}"
@@ -288,7 +293,7 @@ def repay(
     from marginctl.services import loans
 
     def render(result: Any) -> None:
-        typer.echo(
+        _say(
             f"Repaid {result['amount']} {result['asset']} in {result['wallet']} (interest "
             f"{result['interestRepaid']}, principal {result['principalRepaid']}); still owed: borrowed "
             f"{result['borrowed']}, interest {result['interest']}. tranId {result['tranId']}"
@@ -381,9 +386,9 @@ def cancel(
 
     def render(result: Any) -> None:
         if not result:
-            typer.echo("No open orders.")
+            _say("No open orders.")
         for order in result:
-            typer.echo(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}).")
+            _say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}).")
 
     _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 
@@ -403,7 +408,7 @@ def accrue(
 
     def render(result: Any) -> None:
         totals = ", ".join(f"{amount} {asset}" for asset, amount in result["interest"].items()) or "nothing"
-        typer.echo(
+        _say(
             f"Accrued {result['hoursProcessed']} hour(s) up to {result['until']}: "
             f"{result['charges']} charge(s), {totals}."
         )
@@ -440,7 +445,7 @@ def cooloff(
         ctx,
         as_json,
         action,
-        lambda result: typer.echo(f"Cooling-off until {result['coolingOffUntil']}."),
+        lambda result: _say(f"Cooling-off until {result['coolingOffUntil']}."),
     )
 
 
@@ -459,9 +464,9 @@ def price_set(
     from marginctl.services import prices
 
     def render(result: Any) -> None:
-        typer.echo(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
+        _say(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
         if result["triggered"] or result["filled"]:
-            typer.echo(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
+            _say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
 
     _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True)
 
@@ -497,7 +502,7 @@ def price_import(
 
     def render(result: Any) -> None:
         level = result["finalMarginLevel"] or "∞ (no debt)"
-        typer.echo(
+        _say(
             f"Imported {result['candles']} {result['pair']} candles ({result['from']} → {result['to']}): "
             f"{result['triggered']} stop(s) triggered, {result['fills']} fill(s), "
             f"{result['marginCallCount']} margin call(s), {result['liquidationCount']} liquidation(s); "
@@ -641,7 +646,7 @@ def accounts_create(
         ctx.find_root(),
         as_json,
         lambda context: accounts_service.create_account(context, name),
-        lambda result: typer.echo(f"Created account {result['name']}."),
+        lambda result: _say(f"Created account {result['name']}."),
     )
 
 
@@ -653,7 +658,7 @@ def _render_move(result: dict[str, Any]) -> None:
         line = f"Deposited {result['amount']} {result['asset']} into spot (free {result['free']})"
     else:
         line = f"Withdrew {result['amount']} {result['asset']} from spot (free {result['free']})"
-    typer.echo(f"{line}. tranId {result['tranId']}")
+    _say(f"{line}. tranId {result['tranId']}")
 
 
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--config", "--account", "--now")
