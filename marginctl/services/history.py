@@ -13,11 +13,17 @@ from marginctl.services.context import Context, lookup_account
 MAX_LIMIT = 1_000_000
 
 
+def check_limit(limit: int) -> int:
+    """`--limit` of history and interest: how many of the newest to show."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
 def history(
     context: Context, limit: int = 20, kind: str | None = None, since: str | None = None
 ) -> list[dict[str, Any]]:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT}")
+    check_limit(limit)
     if kind is not None and kind not in ENTRY_KINDS:
         raise InvalidInput(f"unknown kind {kind[:40]!r}; known: {', '.join(ENTRY_KINDS)}")
     since_stored = to_storage(parse_time(since)) if since else None

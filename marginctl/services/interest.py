@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from marginctl.domain.errors import InvalidInput
 from marginctl.domain.money import format_amount, from_text
 from marginctl.domain.names import CROSS, parse_asset
 from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
 from marginctl.services.context import Context, lookup_account
+from marginctl.services.history import check_limit
 
 #: Like `history`: the newest charges first, at most this many unless --limit says otherwise.
 DEFAULT_LIMIT = 20
-MAX_LIMIT = 1_000_000
 
 
 def interest_history(
     context: Context, asset_text: str | None = None, since: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
     """The newest `limit` charges, newest first; `total` counts every matching charge (Binance's paging)."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT}")
+    check_limit(limit)
     config = context.config
     asset = parse_asset(asset_text, config.assets) if asset_text else None
     since_stored = to_storage(parse_time(since)) if since else None
