@@ -76,9 +76,7 @@ def global_options(
     ] = None,
     _version: Annotated[
         bool,
-        typer.Option(
-            "--version", is_eager=True, expose_value=True, callback=_show_version, help="Print the version and exit."
-        ),
+        typer.Option("--version", is_eager=True, callback=_show_version, help="Print the version and exit."),
     ] = False,
 ) -> None:
     ctx.obj = GlobalOptions(db=db, config=config, account=account, now=now)
@@ -133,6 +131,8 @@ def _say(text: str) -> None:
 
 #: A confirmation asks at most this many times before taking the answer as no.
 ASK_ATTEMPTS = 3
+#: What a person types to accept the risk agreement (DESIGN §4).
+RISK_AGREEMENT = "I understand"
 
 
 def _confirm(what: str, text: str, question: str | None = None, expected: str | None = None) -> bool:
@@ -233,9 +233,6 @@ def transfer(
 
     _run(ctx, as_json, action, _render_move)
 
-
-#: What a person types to accept the risk agreement (DESIGN §4).
-RISK_AGREEMENT = "I understand"
 
 IsolatedPair = Annotated[
     str | None,
