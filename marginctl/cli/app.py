@@ -8,8 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from marginctl.cli import output
+from marginctl.cli.help import Typer
+from marginctl.domain.ledger import ENTRY_KINDS
 
-app = typer.Typer(
+#: How every time option says what it takes.
+TIME_FORMAT = "ISO 8601 UTC, e.g. 2026-01-05T10:20:00Z"
+
+app = Typer(
     name="marginctl",
     help="A margin wallet in the terminal, following Binance Margin's rules, on an exact double-entry ledger.",
     no_args_is_help=True,
@@ -17,9 +22,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-price_app = typer.Typer(help="Record and show market prices.", no_args_is_help=True, rich_markup_mode=None)
+price_app = Typer(help="Record and show market prices.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(price_app, name="price")
-accounts_app = typer.Typer(
+accounts_app = Typer(
     help="List the wallet's accounts, or create one.", invoke_without_command=True, rich_markup_mode=None
 )
 app.add_typer(accounts_app, name="accounts")
@@ -37,8 +42,16 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document 
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to the confirmation.")]
 ClientId = Annotated[
     str | None,
-    typer.Option("--client-id", help="Idempotency key: a retry with the same id changes nothing."),
+    typer.Option("--client-id", metavar="ID", help="Idempotency key: a retry with the same id changes nothing."),
 ]
+
+
+def _show_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"marginctl {version('marginctl')}")
+        raise typer.Exit(output.EXIT_OK)
 
 
 @app.callback()
@@ -46,15 +59,25 @@ def global_options(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="MARGINCTL_DB", help="Wallet: a SQLite file path or a SQLAlchemy URL."),
+        typer.Option(
+            "--db", envvar="MARGINCTL_DB", metavar="PATH_OR_URL", help="Wallet: a SQLite file path or a SQLAlchemy URL."
+        ),
     ] = None,
-    config: Annotated[str | None, typer.Option("--config", envvar="MARGINCTL_CONFIG", help="TOML config file.")] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", envvar="MARGINCTL_CONFIG", metavar="PATH", help="TOML config file.")
+    ] = None,
     account: Annotated[
-        str | None, typer.Option("--account", envvar="MARGINCTL_ACCOUNT", help="Account (profile); default main.")
+        str | None,
+        typer.Option("--account", envvar="MARGINCTL_ACCOUNT", metavar="NAME", help="Account (profile); default main."),
     ] = None,
     now: Annotated[
-        str | None, typer.Option("--now", envvar="MARGINCTL_NOW", help="The clock, ISO 8601 UTC (simulation).")
+        str | None,
+        typer.Option("--now", envvar="MARGINCTL_NOW", metavar="TIME", help=f"The clock (simulation): {TIME_FORMAT}."),
     ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_show_version, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     ctx.obj = GlobalOptions(db=db, config=config, account=account, now=now)
 
@@ -101,16 +124,54 @@ def _run(
             raise typer.Exit(code)
 
 
-def _confirm(what: str, question: str, expected: str | None = None) -> bool:
-    """Ask on a terminal; with no terminal, refuse (never assume yes)."""
+def _say(text: str) -> None:
+    """A message for people: wrapped at spaces on a terminal (never inside a word or number), whole when piped."""
+    typer.echo(output.wrap_text(text) if sys.stdout.isatty() else text)
+
+
+#: A confirmation asks at most this many times before taking the answer as no.
+ASK_ATTEMPTS = 3
+#: What a person types to accept the risk agreement (DESIGN §4).
+RISK_AGREEMENT = "I understand"
+
+
+def _confirm(what: str, text: str, question: str | None = None, expected: str | None = None) -> bool:
+    """Ask on a terminal; with no terminal, refuse (never assume yes).
+
+    `text` says what is about to happen; the answer is y or yes (n, no or Enter: no), or with `expected`
+    that phrase (in any case). Another answer is told what is expected and asked again.
+    """
     from marginctl.domain.errors import ConfirmationRequired
 
     if not sys.stdin.isatty():
         raise ConfirmationRequired(f"{what} needs confirmation: run it on a terminal or pass --yes")
+    typer.echo(output.wrap_text(text))
     if expected is None:
-        return typer.confirm(question, default=False)
-    answer = typer.prompt(f"{question}\nType '{expected}' to accept", default="", show_default=False)
-    return bool(answer.strip().lower() == expected.lower())
+        prompt, accept, decline = f"{question} [y/N]:", {"y", "yes"}, {"", "n", "no"}
+        hint = "Please answer y or n."
+    else:
+        prompt, accept, decline = f"Type {expected} to accept, or press Enter to cancel:", {expected.lower()}, {""}
+        hint = f"To accept, type exactly: {expected}"
+    for _ in range(ASK_ATTEMPTS):
+        answer = " ".join(_ask(output.wrap_text(prompt) + " ").split()).lower()
+        if answer in accept:
+            return True
+        if answer in decline:
+            return False
+        typer.echo(output.wrap_text(hint))
+    return False
+
+
+def _ask(prompt: str) -> str:
+    """One line typed at the terminal. Ctrl-D is no answer; Ctrl-C ends the prompt's line and stops (exit 130)."""
+    try:
+        return input(prompt)
+    except EOFError:
+        typer.echo()
+        return ""
+    except KeyboardInterrupt:
+        typer.echo()
+        raise output.Interrupted("interrupted") from None
 
 
 @app.command()
@@ -146,8 +207,12 @@ def transfer(
     ctx: typer.Context,
     asset: Annotated[str, typer.Argument(help="Asset code.")],
     amount: Annotated[str, typer.Argument(help="Plain decimal amount, or max.")],
-    source: Annotated[str, typer.Option("--from", help="spot, cross or a pair (its isolated wallet).")] = "spot",
-    target: Annotated[str, typer.Option("--to", help="spot, cross or a pair (its isolated wallet).")] = "cross",
+    source: Annotated[
+        str, typer.Option("--from", metavar="WALLET", help="spot, cross or a pair (its isolated wallet).")
+    ] = "spot",
+    target: Annotated[
+        str, typer.Option("--to", metavar="WALLET", help="spot, cross or a pair (its isolated wallet).")
+    ] = "cross",
     yes: YesFlag = False,
     client_id: ClientId = None,
     as_json: JsonFlag = False,
@@ -162,7 +227,7 @@ def transfer(
             accepted = _confirm(
                 "the first transfer into a margin wallet (risk agreement)",
                 "Margin trading is risky: borrowed funds can be liquidated and you can lose all you transfer.",
-                expected="I understand",
+                expected=RISK_AGREEMENT,
             )
         return funds.transfer(context, request, accepted, client_id)
 
@@ -170,7 +235,8 @@ def transfer(
 
 
 IsolatedPair = Annotated[
-    str | None, typer.Option("--isolated", help="Use this pair's isolated margin wallet instead of cross.")
+    str | None,
+    typer.Option("--isolated", metavar="PAIR", help="Use this pair's isolated margin wallet instead of cross."),
 ]
 
 
@@ -190,19 +256,19 @@ def borrow(
     def action(context: Any) -> Any:
         if not yes:
             quote = loans.borrow_quote(context, asset, amount, isolated)
-            question = (
+            text = (
                 f"Borrow {quote['amount']} {quote['asset']} into {quote['wallet']} at "
-                f"{quote['dailyInterestRate']} a day ({quote['hourlyInterestRate']} an hour); "
-                f"{quote['interestNow']} {quote['asset']} interest is charged now. Borrow?"
+                f"{quote['dailyInterestPercent']} % a day (about {quote['yearlyInterestPercent']} % a year), "
+                f"charged every hour; the first hour, {quote['interestNow']} {quote['asset']}, is charged now."
             )
-            if not _confirm("borrow", question):
+            if not _confirm("borrow", text, "Borrow?"):
                 from marginctl.domain.errors import ConfirmationRequired
 
                 raise ConfirmationRequired("borrow not confirmed; nothing borrowed")
         return loans.borrow(context, asset, amount, isolated, client_id)
 
     def render(result: Any) -> None:
-        typer.echo(
+        _say(
             f"Borrowed {result['amount']} {result['asset']} into {result['wallet']}; interest "
             f"{result['interestCharged']} charged now, then {result['hourlyInterestRate']} of the principal "
             f"every hour. tranId {result['tranId']}"
@@ -224,7 +290,7 @@ def repay(
     from marginctl.services import loans
 
     def render(result: Any) -> None:
-        typer.echo(
+        _say(
             f"Repaid {result['amount']} {result['asset']} in {result['wallet']} (interest "
             f"{result['interestRepaid']}, principal {result['principalRepaid']}); still owed: borrowed "
             f"{result['borrowed']}, interest {result['interest']}. tranId {result['tranId']}"
@@ -237,10 +303,15 @@ def repay(
 def interest(
     ctx: typer.Context,
     asset: Annotated[str | None, typer.Option("--asset", help="Only this asset.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only charges at or after this time.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="TIME", help=f"Only charges at or after this time: {TIME_FORMAT}.")
+    ] = None,
+    limit: Annotated[
+        str, typer.Option("--limit", metavar="N", help="At most the newest N charges (JSON total counts them all).")
+    ] = "20",
     as_json: JsonFlag = False,
 ) -> None:
-    """The hourly interest charges (Binance's interest-history fields)."""
+    """The hourly interest charges, newest first, with the fields of Binance's interest history."""
     from marginctl.services import interest as interest_service
 
     def render(result: Any) -> None:
@@ -248,7 +319,7 @@ def interest(
 
         views.interest_table(result)
 
-    _run(ctx, as_json, lambda context: interest_service.interest_history(context, asset, since), render)
+    _run(ctx, as_json, lambda context: interest_service.interest_history(context, asset, since, limit), render)
 
 
 @app.command()
@@ -312,9 +383,9 @@ def cancel(
 
     def render(result: Any) -> None:
         if not result:
-            typer.echo("No open orders.")
+            _say("No open orders.")
         for order in result:
-            typer.echo(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}).")
+            _say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}).")
 
     _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 
@@ -322,7 +393,10 @@ def cancel(
 @app.command()
 def accrue(
     ctx: typer.Context,
-    until: Annotated[str | None, typer.Option("--until", help="Charge the hours up to this time; default now.")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="TIME", help=f"Charge the hours up to this time ({TIME_FORMAT}); default now."),
+    ] = None,
     client_id: ClientId = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -331,7 +405,7 @@ def accrue(
 
     def render(result: Any) -> None:
         totals = ", ".join(f"{amount} {asset}" for asset, amount in result["interest"].items()) or "nothing"
-        typer.echo(
+        _say(
             f"Accrued {result['hoursProcessed']} hour(s) up to {result['until']}: "
             f"{result['charges']} charge(s), {totals}."
         )
@@ -351,11 +425,13 @@ def cooloff(
     from marginctl.services import cooloff as cooloff_service
 
     def action(context: Any) -> Any:
-        cooloff_service.parse_period(period)  # a typo is a usage error, not a question
+        until = cooloff_service.cooloff_end(context, period)  # a typo is a usage error, not a question
         if not yes and not _confirm(
             "cooloff",
-            f"Cooling-off ({period}) blocks transfers into margin, borrowing and new orders and cannot be undone. "
-            "Start it?",
+            f"Cooling-off until {until}: until then no transfers into margin wallets, no borrowing and no new "
+            "orders except auto-repay ones; repay, cancel and transfers out stay allowed. It cannot be shortened "
+            "or undone.",
+            "Start the cooling-off?",
         ):
             from marginctl.domain.errors import ConfirmationRequired
 
@@ -366,7 +442,7 @@ def cooloff(
         ctx,
         as_json,
         action,
-        lambda result: typer.echo(f"Cooling-off until {result['coolingOffUntil']}."),
+        lambda result: _say(f"Cooling-off until {result['coolingOffUntil']}."),
     )
 
 
@@ -375,7 +451,9 @@ def price_set(
     ctx: typer.Context,
     pair: Annotated[str, typer.Argument(help="Pair, e.g. BTC/USDT (or BTCUSDT).")],
     price: Annotated[str, typer.Argument(help="Last price, on the pair's tick.")],
-    at: Annotated[str | None, typer.Option("--at", help="Time of the price (ISO 8601); default now.")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="TIME", help=f"Time of the price ({TIME_FORMAT}); default now.")
+    ] = None,
     client_id: ClientId = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -383,9 +461,9 @@ def price_set(
     from marginctl.services import prices
 
     def render(result: Any) -> None:
-        typer.echo(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
+        _say(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
         if result["triggered"] or result["filled"]:
-            typer.echo(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
+            _say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
 
     _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True)
 
@@ -393,7 +471,9 @@ def price_set(
 @price_app.command("import")
 def price_import(
     ctx: typer.Context,
-    files: Annotated[list[str], typer.Argument(help="Binance kline CSV or ZIP files (data.binance.vision).")],
+    files: Annotated[
+        list[str], typer.Argument(metavar="FILE", help="Binance kline CSV or ZIP files (data.binance.vision).")
+    ],
     pair: Annotated[str, typer.Option("--pair", help="The pair the klines are for.")],
     interval: Annotated[str, typer.Option("--interval", help="Kline interval of the files.")] = "1m",
     as_json: JsonFlag = False,
@@ -419,7 +499,7 @@ def price_import(
 
     def render(result: Any) -> None:
         level = result["finalMarginLevel"] or "∞ (no debt)"
-        typer.echo(
+        _say(
             f"Imported {result['candles']} {result['pair']} candles ({result['from']} → {result['to']}): "
             f"{result['triggered']} stop(s) triggered, {result['fills']} fill(s), "
             f"{result['marginCallCount']} margin call(s), {result['liquidationCount']} liquidation(s); "
@@ -445,7 +525,9 @@ def price_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command()
 def status(
     ctx: typer.Context,
-    isolated: Annotated[str | None, typer.Option("--isolated", help="Show this pair's isolated wallet.")] = None,
+    isolated: Annotated[
+        str | None, typer.Option("--isolated", metavar="PAIR", help="Show this pair's isolated wallet.")
+    ] = None,
     all_wallets: Annotated[bool, typer.Option("--all", help="Every wallet holding anything.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 4 at or below the margin-call level.")] = False,
     as_json: JsonFlag = False,
@@ -477,9 +559,18 @@ def status(
 @app.command()
 def history(
     ctx: typer.Context,
-    limit: Annotated[str, typer.Option("--limit", metavar="N", help="At most this many entries.")] = "20",
-    kind: Annotated[str | None, typer.Option("--kind", help="Only entries of this kind.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only entries at or after this time.")] = None,
+    limit: Annotated[
+        str,
+        typer.Option(
+            "--limit", metavar="N", help="At most the newest N entries (with --csv too: an entry is one or more rows)."
+        ),
+    ] = "20",
+    kind: Annotated[
+        str | None, typer.Option("--kind", help=f"Only entries of this kind: {', '.join(ENTRY_KINDS)}.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="TIME", help=f"Only entries at or after this time: {TIME_FORMAT}.")
+    ] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per balance change.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -552,7 +643,7 @@ def accounts_create(
         ctx.find_root(),
         as_json,
         lambda context: accounts_service.create_account(context, name),
-        lambda result: typer.echo(f"Created account {result['name']}."),
+        lambda result: _say(f"Created account {result['name']}."),
     )
 
 
@@ -564,7 +655,7 @@ def _render_move(result: dict[str, Any]) -> None:
         line = f"Deposited {result['amount']} {result['asset']} into spot (free {result['free']})"
     else:
         line = f"Withdrew {result['amount']} {result['asset']} from spot (free {result['free']})"
-    typer.echo(f"{line}. tranId {result['tranId']}")
+    _say(f"{line}. tranId {result['tranId']}")
 
 
 def _numbers_as_arguments(*typers: typer.Typer) -> None:
@@ -635,7 +726,7 @@ def main() -> None:
         output.report_error("aborted", "aborted", as_json)
         sys.exit(output.EXIT_REFUSED)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(output.EXIT_INTERRUPTED)
     except Exception as error:
         sys.exit(output.report_internal_error(error, as_json))
     sys.exit(code if isinstance(code, int) else output.EXIT_OK)

@@ -15,9 +15,25 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 3
 EXIT_MARGIN_CALL = 4
 EXIT_AUDIT_FAILED = 5
+#: Ctrl-C, by the shell's convention (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+#: The width for layout when stdout is not a terminal and $COLUMNS is not set.
+PIPE_WIDTH = 120
+
+
+class Interrupted(MarginctlError):
+    """Ctrl-C at a prompt: nothing was changed (exit 130)."""
+
+    code = "interrupted"
+
 
 #: The one table from error families to exit codes (CLI.md).
-EXIT_CODES: tuple[tuple[type[MarginctlError], int], ...] = ((InvalidInput, EXIT_USAGE), (Refused, EXIT_REFUSED))
+EXIT_CODES: tuple[tuple[type[MarginctlError], int], ...] = (
+    (InvalidInput, EXIT_USAGE),
+    (Refused, EXIT_REFUSED),
+    (Interrupted, EXIT_INTERRUPTED),
+)
 
 
 def exit_code_for(error: MarginctlError) -> int:
@@ -25,6 +41,29 @@ def exit_code_for(error: MarginctlError) -> int:
         if isinstance(error, family):
             return code
     return EXIT_INTERNAL
+
+
+def screen_width() -> int:
+    """Columns to lay text out in: $COLUMNS if set, else the terminal's width, else (piped) 120."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return PIPE_WIDTH
+
+
+def wrap_text(text: str) -> str:
+    """Each line of `text` wrapped at spaces to the screen width; a word or number is never split."""
+    import textwrap
+
+    width = screen_width()
+    return "\n".join(
+        textwrap.fill(line, width=width, break_long_words=False, break_on_hyphens=False) if line else ""
+        for line in text.split("\n")
+    )
 
 
 def print_json(document: Any) -> None:

@@ -1,14 +1,24 @@
-"""Rich views for people. Imported only by the commands that draw a table."""
+"""Rich views for people. Imported only by the commands that draw a table.
+
+Every table goes through `show_records`: a table when each cell fits whole on one line at the screen's
+width, else one block of `Header: value` lines per row, so no number, id or time is ever split or cut.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
+
+from marginctl.cli.output import screen_width
 
 #: Binance's sideEffectType as the CLI's --side-effect names it.
 EFFECT_NAMES = {"NO_SIDE_EFFECT": "normal", "MARGIN_BUY": "auto-borrow", "AUTO_REPAY": "auto-repay"}
@@ -21,16 +31,71 @@ STATUS_STYLES = {
     "FORCE_LIQUIDATION": "bold red",
 }
 
+#: A cell with nothing to show; a column that shows only this in every row is left out.
+EMPTY = "-"
+
 
 def _console() -> Console:
-    """A terminal's own width; 120 columns when piped, so amounts keep all their places."""
-    console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=120)
+    """The screen's width (output.screen_width: a terminal's own, $COLUMNS, or 120 when piped)."""
+    return Console(highlight=False, width=screen_width())
 
 
 def _short_time(iso: str | None) -> str:
-    """Tables show times to the second; JSON keeps the full instant."""
-    return "-" if iso is None else iso[:19].replace("T", " ")
+    """Tables show times to the second, as one ISO 8601 word; JSON keeps the full instant."""
+    return EMPTY if iso is None else iso[:19] + "Z"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    numeric: bool = False
+    #: Free text (a memo) that may wrap at spaces; every other cell stays whole on its lines.
+    wraps: bool = False
+
+
+#: Columns are separated by one space of padding and the box's blank divider.
+_TABLE_OPTIONS: dict[str, Any] = {"box": box.SIMPLE_HEAVY, "show_edge": False, "pad_edge": False}
+_COLUMN_GAP = 2
+
+
+def _needed_width(column: Column, cells: Sequence[str]) -> int:
+    """The narrowest the column may be: its longest line, or for free text its longest word."""
+    texts = [column.header, *cells]
+    if column.wraps:
+        return max((cell_len(word) for text in texts for word in text.split()), default=1)
+    return max(cell_len(line) for text in texts for line in text.split("\n"))
+
+
+def show_records(
+    console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str]], title: str | None = None
+) -> None:
+    """Rows as a table if it fits the console whole, else one `Header: value` block per row.
+
+    Columns holding nothing but EMPTY are left out, so what is shown keeps its room.
+    """
+    kept = [index for index in range(len(columns)) if any(row[index] != EMPTY for row in rows)]
+    columns = [columns[index] for index in kept]
+    rows = [[row[index] for index in kept] for row in rows]
+    if title is not None:
+        console.print(Text(title))
+    needed = sum(_needed_width(column, [row[index] for row in rows]) for index, column in enumerate(columns))
+    if needed + _COLUMN_GAP * (len(columns) - 1) <= console.width:
+        table = Table(**_TABLE_OPTIONS, collapse_padding=True)
+        for column in columns:
+            table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=not column.wraps)
+        for row in rows:
+            table.add_row(*[Text(cell) for cell in row])
+        console.print(table)
+        return
+    for number, row in enumerate(rows):
+        if number:
+            console.print()
+        block = Table.grid(padding=(0, 1))
+        block.add_column(no_wrap=True)
+        block.add_column()
+        for column, cell in zip(columns, row, strict=True):
+            block.add_row(Text(f"{column.header}:"), Text(cell))
+        console.print(block)
 
 
 def status_view(result: Any) -> None:
@@ -63,13 +128,10 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         if key in ("free", "netAsset", "maxBorrowable")
         or any(row[key] and Decimal(row[key]) != 0 for row in shown_rows)
     ]
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
-    table.add_column("Asset")
-    for label, _ in shown_fields:
-        table.add_column(label, justify="right", overflow="fold")
-    for row in shown_rows:
-        table.add_row(row["asset"], *[row[key] or "-" for _, key in shown_fields])
-    console.print(table)
+    columns = [Column("Asset"), *[Column(label, numeric=True) for label, _ in shown_fields]]
+    rows = [[row["asset"], *[row[key] or EMPTY for _, key in shown_fields]] for row in shown_rows]
+    show_records(console, columns, rows, title)
+    console.print()
     lines = [
         f"Total asset value {document['totalAssetValue']} {valuation}"
         f" · liability {document['totalLiabilityValue']} {valuation}"
@@ -95,17 +157,35 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         lines.append(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued, no borrowing[/]")
     for line in lines:
         console.print(line)
-    if is_margin and document["marginLevelStatus"] in ("MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION"):
+    if is_margin and document["marginLevelStatus"] in WARNINGS:
         console.print(_warning_panel(document))
     console.print()
 
 
+#: The warning panel's title and first sentence, by marginLevelStatus.
+WARNINGS = {
+    "MARGIN_CALL": (
+        "Margin call: liquidation at {liquidationLevel}",
+        "Margin level {marginLevel} is at or below the margin-call level {marginCallLevel};"
+        " at {liquidationLevel} the wallet is liquidated at market price.",
+    ),
+    "PRE_LIQUIDATION": (
+        "Pre-liquidation: liquidation at {liquidationLevel}",
+        "Margin level {marginLevel} is close to the liquidation level {liquidationLevel};"
+        " at {liquidationLevel} the wallet is liquidated at market price.",
+    ),
+    "FORCE_LIQUIDATION": (
+        "Liquidation: margin level at or below {liquidationLevel}",
+        "Margin level {marginLevel} is at or below the liquidation level {liquidationLevel}: the next price"
+        " update, trade or accrue liquidates the wallet at market price.",
+    ),
+}
+
+
 def _warning_panel(document: dict[str, Any]) -> Panel:
-    style = STATUS_STYLES[document["marginLevelStatus"]]
-    lines = [
-        f"Margin level {document['marginLevel']} is at or below the margin-call level {document['marginCallLevel']};"
-        f" at {document['liquidationLevel']} the wallet is liquidated at market price."
-    ]
+    status = document["marginLevelStatus"]
+    title, first = WARNINGS[status]
+    lines = [first.format(**document)]
     for row in document["userAssets"]:
         change = row.get("liquidationPriceChangePercent")
         if change is None:
@@ -114,34 +194,44 @@ def _warning_panel(document: dict[str, Any]) -> Panel:
         lines.append(
             f"{row['asset']} may {direction} {change.lstrip('-')}% (to {row['liquidationPrice']}) before liquidation."
         )
-    lines.append("To lower the risk: repay debt (marginctl repay ASSET all) or transfer collateral in.")
-    return Panel("\n".join(lines), title="Margin call", border_style=style)
+    actions = document.get("riskActions", [])
+    if actions:
+        lines.append("To lower the risk, any of:")
+        lines.extend(f"  {action}" for action in actions)
+    else:
+        lines.append("Nothing in this wallet can lower the risk now; the cooling-off blocks transfers in.")
+    return Panel(
+        Text("\n".join(lines)), title=title.format(**document), border_style=STATUS_STYLES[status], expand=False
+    )
 
 
 def prices_table(result: list[dict[str, Any]]) -> None:
-    table = Table(box=box.SIMPLE_HEAVY)
-    for column in ("Pair", "Price", "Time", "Source"):
-        table.add_column(column, justify="right" if column == "Price" else "left")
-    for row in result:
-        table.add_row(row["pair"], row["price"], _short_time(row["time"]), row["source"])
-    _console().print(table)
+    columns = [Column("Pair"), Column("Price", numeric=True), Column("Time"), Column("Source")]
+    rows = [[row["pair"], row["price"], _short_time(row["time"]), row["source"]] for row in result]
+    show_records(_console(), columns, rows)
 
 
 def history_table(result: list[dict[str, Any]]) -> None:
     if not result:
         _console().print("No entries.")
         return
-    table = Table(box=box.SIMPLE_HEAVY)
-    for column in ("tranId", "Time", "Kind", "Changes", "Memo"):
-        table.add_column(column)
-    for entry in result:
-        changes = "\n".join(
-            f"{change['wallet']} {change['asset']} {change['field']} "
-            f"{'+' if not change['amount'].startswith('-') else ''}{change['amount']}"
-            for change in entry["changes"]
-        )
-        table.add_row(str(entry["tranId"]), _short_time(entry["time"]), entry["kind"], changes, entry["memo"] or "")
-    _console().print(table)
+    columns = [Column("tranId"), Column("Time"), Column("Kind"), Column("Changes"), Column("Memo", wraps=True)]
+    rows = [
+        [
+            str(entry["tranId"]),
+            _short_time(entry["time"]),
+            entry["kind"],
+            "\n".join(
+                f"{change['wallet']} {change['asset']} {change['field']} "
+                f"{'+' if not change['amount'].startswith('-') else ''}{change['amount']}"
+                for change in entry["changes"]
+            )
+            or EMPTY,
+            entry["memo"] or EMPTY,
+        ]
+        for entry in result
+    ]
+    show_records(_console(), columns, rows)
 
 
 def audit_view(result: dict[str, Any]) -> None:
@@ -156,38 +246,45 @@ def audit_view(result: dict[str, Any]) -> None:
 
 
 def accounts_table(result: list[dict[str, Any]]) -> None:
-    table = Table(box=box.SIMPLE_HEAVY)
-    for column in ("Account", "Created", "Agreement accepted", "Cooling off until"):
-        table.add_column(column)
-    for row in result:
-        table.add_row(
+    columns = [Column("Account"), Column("Created"), Column("Agreement accepted"), Column("Cooling off until")]
+    rows = [
+        [
             row["name"],
             _short_time(row["createdAt"]),
             _short_time(row["agreementAcceptedAt"]),
             _short_time(row["coolingOffUntil"]),
-        )
-    _console().print(table)
+        ]
+        for row in result
+    ]
+    show_records(_console(), columns, rows)
 
 
 def interest_table(result: dict[str, Any]) -> None:
     if not result["rows"]:
         _console().print("No interest charged.")
         return
-    table = Table(box=box.SIMPLE_HEAVY)
-    for column in ("Time", "Asset", "Wallet", "Principal", "Interest", "Daily rate", "Type"):
-        numeric = column in ("Principal", "Interest", "Daily rate")
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
-    for row in result["rows"]:
-        table.add_row(
+    columns = [
+        Column("Time"),
+        Column("Asset"),
+        Column("Wallet"),
+        Column("Principal", numeric=True),
+        Column("Interest", numeric=True),
+        Column("Daily rate", numeric=True),
+        Column("Type"),
+    ]
+    rows = [
+        [
             _short_time(row["interestAccuredTime"]),
             row["asset"],
-            row.get("isolatedSymbol", "cross"),
+            row["wallet"],
             row["principal"],
             row["interest"],
             row["interestRate"],
             row["type"],
-        )
-    _console().print(table)
+        ]
+        for row in result["rows"]
+    ]
+    show_records(_console(), columns, rows)
 
 
 def order_line(order: dict[str, Any]) -> None:
@@ -208,21 +305,22 @@ def orders_table(result: list[dict[str, Any]]) -> None:
     if not result:
         _console().print("No orders.")
         return
-    table = Table(box=box.SIMPLE_HEAVY)
-    for column in ("orderId", "Time", "Wallet", "Side", "Type", "Price", "Stop", "Qty", "Executed", "Status", "Effect"):
-        table.add_column(column, overflow="fold")
-    for order in result:
-        table.add_row(
+    headers = ("orderId", "Time", "Wallet", "Side", "Type", "Price", "Stop", "Qty", "Executed", "Status", "Effect")
+    columns = [Column(header, numeric=header in ("Price", "Stop", "Qty", "Executed")) for header in headers]
+    rows = [
+        [
             str(order["orderId"]),
             _short_time(order["time"]),
             order["wallet"],
             order["side"],
             order["type"],
-            order["price"] or "-",
-            order["stopPrice"] or "-",
+            order["price"] or EMPTY,
+            order["stopPrice"] or EMPTY,
             order["origQty"],
             order["executedQty"],
             order["status"],
             EFFECT_NAMES.get(order["sideEffectType"], order["sideEffectType"]),
-        )
-    _console().print(table)
+        ]
+        for order in result
+    ]
+    show_records(_console(), columns, rows)

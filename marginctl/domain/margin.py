@@ -13,6 +13,8 @@ from marginctl.domain.money import MONEY_CONTEXT, ZERO, div, mul, round_down, ro
 EXCESSIVE_LEVEL = Decimal(2)
 
 HOURS_PER_DAY = Decimal(24)
+#: Binance quotes a yearly rate as the daily rate × 365 (simple, no compounding).
+DAYS_PER_YEAR = Decimal(365)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, ROUND_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, InvalidOperation
 
 from marginctl.domain.errors import InvalidAmount
 from marginctl.domain.names import echoed, is_keyword
@@ -90,3 +90,11 @@ def mul(left: Decimal, right: Decimal) -> Decimal:
 
 def div(left: Decimal, right: Decimal) -> Decimal:
     return MONEY_CONTEXT.divide(left, right)
+
+
+def format_percent(rate: Decimal, places: int | None = None) -> str:
+    """A rate as a percentage for people, exact unless `places` rounds it half up: 0.00024 → "0.024"."""
+    percent = mul(rate, Decimal(100))
+    if places is not None:
+        percent = percent.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return format(percent.normalize(), "f")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marginctl.domain.clock import COOLING_OFF_PERIODS, cooling_off_end
 from marginctl.domain.errors import CoolingOffActive, InvalidInput
 from marginctl.domain.names import echoed, match_name
 from marginctl.domain.times import from_storage, to_display, to_storage
-from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.services.context import Context, WriteScope, lookup_account, run_write
 
 
 def parse_period(text: str) -> str:
@@ -20,17 +21,29 @@ def parse_period(text: str) -> str:
     return period
 
 
+def _refuse_shortening(current: str | None, until: datetime) -> None:
+    if current and to_storage(until) <= current:
+        raise CoolingOffActive(
+            f"cooling-off already runs until {to_display(from_storage(current))}; it cannot be shortened, only extended"
+        )
+
+
+def cooloff_end(context: Context, period_text: str) -> str:
+    """When a cooling-off started now would end (what the confirmation says); refused as start_cooloff would be."""
+    period = parse_period(period_text)
+    until = cooling_off_end(period, context.now)
+    with context.read() as tx:
+        account = lookup_account(tx, context)
+    _refuse_shortening(account["cooling_off_until"] if account is not None else None, until)
+    return to_display(until)
+
+
 def start_cooloff(context: Context, period_text: str, client_id: str | None) -> dict[str, Any]:
     period = parse_period(period_text)
 
     def act(scope: WriteScope) -> dict[str, Any]:
         until = cooling_off_end(period, scope.at)
-        current = scope.account["cooling_off_until"]
-        if current and to_storage(until) <= current:
-            raise CoolingOffActive(
-                f"cooling-off already runs until {to_display(from_storage(current))}; "
-                "it cannot be shortened, only extended"
-            )
+        _refuse_shortening(scope.account["cooling_off_until"], until)
         scope.tx.execute(
             "UPDATE accounts SET cooling_off_until = :until WHERE id = :id",
             {"until": to_storage(until), "id": scope.account_id},

@@ -98,7 +98,8 @@ def transfer(
         if is_margin_wallet(target) and not scope.account["agreement_accepted_at"]:
             if not accept_agreement:
                 raise AgreementRequired(
-                    "the first transfer into a margin wallet needs the risk agreement: answer the prompt or pass --yes"
+                    "risk agreement not accepted: type exactly I understand at the prompt, or pass --yes; "
+                    "nothing was transferred"
                 )
             scope.tx.execute(
                 "UPDATE accounts SET agreement_accepted_at = :at WHERE id = :id",

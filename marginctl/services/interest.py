@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from marginctl.domain.money import format_amount, from_text
-from marginctl.domain.names import CROSS, parse_asset
+from marginctl.domain.names import CROSS, parse_asset, parse_count
 from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
 from marginctl.services.context import Context, lookup_account
+from marginctl.services.history import MAX_LIMIT
+
+#: Like `history`: the newest charges first, at most this many unless --limit says otherwise.
+DEFAULT_LIMIT = "20"
 
 
-def interest_history(context: Context, asset_text: str | None = None, since: str | None = None) -> dict[str, Any]:
+def interest_history(
+    context: Context, asset_text: str | None = None, since: str | None = None, limit_text: str = DEFAULT_LIMIT
+) -> dict[str, Any]:
+    """The newest `limit` charges, newest first; `total` counts every matching charge (Binance's paging)."""
+    limit = parse_count(limit_text, "--limit", MAX_LIMIT)
     config = context.config
     asset = parse_asset(asset_text, config.assets) if asset_text else None
     since_stored = to_storage(parse_time(since)) if since else None
@@ -29,7 +37,8 @@ def interest_history(context: Context, asset_text: str | None = None, since: str
         if since_stored is not None:
             sql += " AND charged_at >= :since"
             params["since"] = since_stored
-        rows = tx.execute(sql + " ORDER BY charged_at DESC, id DESC", params)
+        total = int(tx.execute(f"SELECT COUNT(*) AS n FROM ({sql}) AS matching", params)[0]["n"])
+        rows = tx.execute(sql + " ORDER BY charged_at DESC, id DESC LIMIT :limit", {**params, "limit": limit})
     result = []
     for row in rows:
         places = config.places(str(row["asset"]))
@@ -42,8 +51,10 @@ def interest_history(context: Context, asset_text: str | None = None, since: str
             # Binance's interestRate field is the daily rate (45.3313 × 0.00013233 / 24 = 0.00024995).
             "interestRate": format(from_text(row["daily_rate"]), "f"),
             "type": row["type"],
+            # The wallet as every other view names it: cross, or the pair (BTC/USDT) of an isolated wallet.
+            "wallet": row["wallet"],
         }
         if row["wallet"] != CROSS:
             item["isolatedSymbol"] = str(row["wallet"]).replace("/", "")
         result.append(item)
-    return {"rows": result, "total": len(result)}
+    return {"rows": result, "total": total}

@@ -8,8 +8,9 @@ from typing import Any
 from marginctl.config import Config
 from marginctl.domain.margin import liquidation_price, margin_level_status, max_transferable
 from marginctl.domain.money import div, format_amount, format_ratio, round_down
-from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, parse_pair
-from marginctl.domain.times import display_stored
+from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, pair_assets, parse_pair
+from marginctl.domain.orders import round_to_step
+from marginctl.domain.times import display_stored, to_storage
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.prices import asset_prices
 from marginctl.services.risk import Position, borrow_limits, wallet_position
@@ -113,7 +114,59 @@ def _wallet_status(
     document["agreementAcceptedAt"] = display_stored(account["agreement_accepted_at"]) if account is not None else None
     document["coolingOffUntil"] = display_stored(account["cooling_off_until"]) if account is not None else None
     document["userAssets"] = [_asset_row(tx, config, position, asset) for asset in position.balances]
+    if is_margin_wallet(wallet) and document["marginLevelStatus"] in IN_DANGER:
+        cooling = account is not None and bool(account["cooling_off_until"])
+        cooling = cooling and to_storage(context.now) <= str(account["cooling_off_until"])
+        document["riskActions"] = _risk_actions(config, position, cooling)
     return document
+
+
+#: The statuses at which `status` warns and says what to do.
+IN_DANGER = ("MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION")
+
+
+def _risk_actions(config: Config, position: Position, cooling_off: bool) -> list[str]:
+    """Commands that raise this wallet's margin level now, given what it holds (the warning panel's advice).
+
+    Repaying from free funds and selling a held asset with auto-repay lower the debt; transferring
+    collateral in raises the assets, but a cooling-off blocks it.
+    """
+    wallet = position.wallet
+    on_isolated = "" if wallet == CROSS else f" --isolated {wallet}"
+    trade_isolated = "" if wallet == CROSS else " --isolated"
+    owed = {
+        asset: balance.borrowed + balance.interest
+        for asset, balance in position.balances.items()
+        if balance.borrowed + balance.interest > 0
+    }
+    actions = []
+    for asset, debt in owed.items():
+        free = position.balance(asset).free
+        if free >= debt:
+            actions.append(f"marginctl repay {asset} all{on_isolated}")
+        elif free > 0:
+            actions.append(f"marginctl repay {asset} {format_amount(free, config.places(asset))}{on_isolated}")
+    for held, balance in position.balances.items():
+        if balance.free <= 0 or held in owed:
+            continue
+        for debt_asset in owed:
+            if f"{held}/{debt_asset}" in config.pairs:
+                pair = f"{held}/{debt_asset}"
+                quantity = round_to_step(balance.free, config.pairs[pair].step_size)
+                if quantity > 0:
+                    actions.append(
+                        f"marginctl trade sell {pair} {format_amount(quantity, config.places(held))} "
+                        f"--side-effect auto-repay{trade_isolated}"
+                    )
+            elif f"{debt_asset}/{held}" in config.pairs:
+                spend = format_amount(balance.free, config.places(held))
+                actions.append(
+                    f"marginctl trade buy {debt_asset}/{held} --quote {spend} --side-effect auto-repay{trade_isolated}"
+                )
+    if not cooling_off:
+        collateral = config.valuation_asset if wallet == CROSS else pair_assets(wallet)[1]
+        actions.append(f"marginctl transfer {collateral} AMOUNT --to {wallet}")
+    return actions
 
 
 def _asset_row(tx: Transaction, config: Config, position: Position, asset: str) -> dict[str, Any]:

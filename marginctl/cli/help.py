@@ -1,0 +1,65 @@
+"""How `--help` reads: `ASSET AMOUNT` and `--since TIME` instead of `{asset}` and `<str>`, and command
+summaries that are wrapped, never cut with "...".
+
+`Typer` here is typer.Typer whose groups and commands use the two classes below; app.py builds every
+command with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from typer._click import Context, Parameter
+from typer.core import TyperArgument, TyperCommand, TyperGroup
+
+
+def _name_metavars(params: Sequence[Parameter]) -> None:
+    """A parameter without a metavar is shown by its name in capitals (asset → ASSET, --kind KIND)."""
+    for param in params:
+        takes_value = isinstance(param, TyperArgument) or not getattr(param, "is_flag", False)
+        if param.metavar is None and takes_value and param.name:
+            param.metavar = param.name.upper()
+
+
+#: Longer than any first sentence: the command list shows it whole and wraps it, instead of cutting it.
+_SUMMARY_LIMIT = 10_000
+
+
+class Command(TyperCommand):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _name_metavars(self.params)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return super().get_short_help_str(limit=_SUMMARY_LIMIT)
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        """`ASSET AMOUNT`, `[QUANTITY]`, `FILE...`: arguments by their metavar, optional ones in brackets."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if not isinstance(param, TyperArgument):
+                pieces.extend(param.get_usage_pieces(ctx))
+                continue
+            piece = str(param.metavar) + ("..." if param.nargs != 1 else "")
+            pieces.append(piece if param.required else f"[{piece}]")
+        return pieces
+
+
+class Group(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _name_metavars(self.params)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return super().get_short_help_str(limit=_SUMMARY_LIMIT)
+
+
+class Typer(typer.Typer):
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(cls=Group, **settings)
+
+    def command(self, *args: Any, **settings: Any) -> Any:
+        settings.setdefault("cls", Command)
+        return super().command(*args, **settings)
