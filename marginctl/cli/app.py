@@ -66,8 +66,12 @@ def _run(
     render: Callable[[Any], None] | None = None,
     exit_code: Callable[[Any], int] | None = None,
     risk_lines: bool = False,
+    write: bool = True,
 ) -> None:
-    """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code."""
+    """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code.
+
+    `write=False` for a read-only command: it never creates a wallet (`no_wallet`).
+    """
     from marginctl.domain.errors import MarginctlError
 
     options: GlobalOptions = ctx.obj
@@ -76,7 +80,7 @@ def _run(
         from marginctl.services.context import open_context
 
         context = open_context(
-            options.db, options.config, options.account, parse_time(options.now) if options.now else None
+            options.db, options.config, options.account, parse_time(options.now) if options.now else None, write
         )
         try:
             result = action(context)
@@ -248,7 +252,7 @@ def interest(
 
         views.interest_table(result)
 
-    _run(ctx, as_json, lambda context: interest_service.interest_history(context, asset, since), render)
+    _run(ctx, as_json, lambda context: interest_service.interest_history(context, asset, since), render, write=False)
 
 
 @app.command()
@@ -296,7 +300,7 @@ def orders(
 
         views.orders_table(result)
 
-    _run(ctx, as_json, lambda context: trading.list_orders(context, include_closed), render)
+    _run(ctx, as_json, lambda context: trading.list_orders(context, include_closed), render, write=False)
 
 
 @app.command()
@@ -439,7 +443,7 @@ def price_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
         views.prices_table(result)
 
-    _run(ctx, as_json, prices.show_prices, render)
+    _run(ctx, as_json, prices.show_prices, render, write=False)
 
 
 @app.command()
@@ -471,7 +475,14 @@ def status(
             else 0
         )
 
-    _run(ctx, as_json, lambda context: status_service.status(context, isolated, all_wallets), render, exit_code)
+    _run(
+        ctx,
+        as_json,
+        lambda context: status_service.status(context, isolated, all_wallets),
+        render,
+        exit_code,
+        write=False,
+    )
 
 
 @app.command()
@@ -502,7 +513,7 @@ def history(
 
         views.history_table(result)
 
-    _run(ctx, as_json, lambda context: history_service.history(context, limit, kind, since), render)
+    _run(ctx, as_json, lambda context: history_service.history(context, limit, kind, since), render, write=False)
 
 
 @app.command()
@@ -521,6 +532,7 @@ def audit(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         audit_service.audit,
         render,
         lambda result: 0 if result["ok"] else output.EXIT_AUDIT_FAILED,
+        write=False,
     )
 
 
@@ -536,7 +548,7 @@ def accounts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
         views.accounts_table(result)
 
-    _run(ctx.find_root(), as_json, accounts_service.list_accounts, render)
+    _run(ctx.find_root(), as_json, accounts_service.list_accounts, render, write=False)
 
 
 @accounts_app.command("create")
