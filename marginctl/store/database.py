@@ -399,11 +399,6 @@ def _translate_sqlite_error(error: sqlite3.Error, shown: str) -> MarginctlError 
     return None
 
 
-def mask_url(url: str) -> str:
-    """A URL as it may be printed: never with its password (in any form libpq accepts)."""
-    return mask_secrets(url)
-
-
 def default_wallet_path() -> Path:
     from platformdirs import user_data_path
 
