@@ -89,8 +89,12 @@ def _run(
     render: Callable[[Any], None] | None = None,
     exit_code: Callable[[Any], int] | None = None,
     risk_lines: bool = False,
+    write: bool = True,
 ) -> None:
-    """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code."""
+    """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code.
+
+    `write=False` for a read-only command: it never creates a wallet (`no_wallet`).
+    """
     from marginctl.domain.errors import MarginctlError
 
     options: GlobalOptions = ctx.obj
@@ -99,7 +103,7 @@ def _run(
         from marginctl.services.context import open_context
 
         context = open_context(
-            options.db, options.config, options.account, parse_time(options.now) if options.now else None
+            options.db, options.config, options.account, parse_time(options.now) if options.now else None, write
         )
         try:
             result = action(context)
@@ -319,7 +323,13 @@ def interest(
 
         views.interest_table(result)
 
-    _run(ctx, as_json, lambda context: interest_service.interest_history(context, asset, since, limit), render)
+    _run(
+        ctx,
+        as_json,
+        lambda context: interest_service.interest_history(context, asset, since, limit),
+        render,
+        write=False,
+    )
 
 
 @app.command()
@@ -367,7 +377,7 @@ def orders(
 
         views.orders_table(result)
 
-    _run(ctx, as_json, lambda context: trading.list_orders(context, include_closed), render)
+    _run(ctx, as_json, lambda context: trading.list_orders(context, include_closed), render, write=False)
 
 
 @app.command()
@@ -519,7 +529,7 @@ def price_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
         views.prices_table(result)
 
-    _run(ctx, as_json, prices.show_prices, render)
+    _run(ctx, as_json, prices.show_prices, render, write=False)
 
 
 @app.command()
@@ -553,7 +563,14 @@ def status(
             else 0
         )
 
-    _run(ctx, as_json, lambda context: status_service.status(context, isolated, all_wallets), render, exit_code)
+    _run(
+        ctx,
+        as_json,
+        lambda context: status_service.status(context, isolated, all_wallets),
+        render,
+        exit_code,
+        write=False,
+    )
 
 
 @app.command()
@@ -593,7 +610,7 @@ def history(
 
         views.history_table(result)
 
-    _run(ctx, as_json, lambda context: history_service.history(context, limit, kind, since), render)
+    _run(ctx, as_json, lambda context: history_service.history(context, limit, kind, since), render, write=False)
 
 
 @app.command()
@@ -612,6 +629,7 @@ def audit(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         audit_service.audit,
         render,
         lambda result: 0 if result["ok"] else output.EXIT_AUDIT_FAILED,
+        write=False,
     )
 
 
@@ -627,7 +645,7 @@ def accounts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
         views.accounts_table(result)
 
-    _run(ctx.find_root(), as_json, accounts_service.list_accounts, render)
+    _run(ctx.find_root(), as_json, accounts_service.list_accounts, render, write=False)
 
 
 @accounts_app.command("create")

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from marginctl.domain.errors import InvalidInput, MarginctlError, Refused
+from marginctl.domain.secrets import mask_secrets
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -71,8 +72,8 @@ def print_json(document: Any) -> None:
 
 
 def one_line(text: str) -> str:
-    """Errors are one line, whatever a user typed into a name or memo."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text.replace("\n", " "))
+    """Errors are one line, whatever a user typed into a name or memo; never with a password in it."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in mask_secrets(text).replace("\n", " "))
     return cleaned if len(cleaned) <= 400 else cleaned[:400] + "…"
 
 
@@ -88,7 +89,7 @@ def report_internal_error(error: BaseException, as_json: bool) -> int:
     if os.environ.get("MARGINCTL_DEBUG") == "1":
         import traceback
 
-        traceback.print_exception(error)
+        sys.stderr.write(mask_secrets("".join(traceback.format_exception(error))))
     message = f"internal error ({type(error).__name__}: {error}); run with MARGINCTL_DEBUG=1 for details"
     report_error("internal_error", message, as_json)
     return EXIT_INTERNAL

@@ -65,6 +65,12 @@ class DatabaseError(InvalidInput):
     code = "database_error"
 
 
+class NoWallet(InvalidInput):
+    """A read-only command found no wallet: reads never create one."""
+
+    code = "no_wallet"
+
+
 class Refused(MarginctlError):
     """A valid request that a rule refuses; nothing was changed (exit 3)."""
 
@@ -117,6 +123,12 @@ class RepayExceedsDebt(Refused):
 
 class DatabaseBusy(Refused):
     code = "database_busy"
+
+
+class DiskFull(Refused):
+    """The disk holding the wallet is full; the transaction was rolled back, so a retry is safe."""
+
+    code = "disk_full"
 
 
 class MinNotional(Refused):

@@ -76,8 +76,10 @@ class WriteScope:
         return self.last_entry_id
 
 
-def open_context(db: str | None, config_path: str | None, account: str | None, now: datetime | None) -> Context:
-    """Load the config, open (creating or upgrading) the wallet, and seed a new one."""
+def open_context(
+    db: str | None, config_path: str | None, account: str | None, now: datetime | None, write: bool = True
+) -> Context:
+    """Load the config and open the wallet; a write creates (or upgrades) and seeds it, a read never creates one."""
     from marginctl.config import load_config
     from marginctl.store.database import locate
     from marginctl.store.migrate import ensure_schema
@@ -86,22 +88,28 @@ def open_context(db: str | None, config_path: str | None, account: str | None, n
     account_name = validate_account_name(account or DEFAULT_ACCOUNT)
     database = locate(db)
     try:
-        ensure_schema(database)
+        ensure_schema(database, create=write)
         context = Context(config=config, database=database, account_name=account_name, now=now or datetime.now(UTC))
-        seed_if_new(context)
+        seed_if_new(context, write)
     except BaseException:
-        database.close()
+        database.discard_new_file()
         raise
     return context
 
 
-def seed_if_new(context: Context) -> None:
-    """System accounts and the lending pool and insurance fund's starting funds, from the config."""
-    from marginctl.store.ledger import Posting, create_account, post_entry
+def seed_if_new(context: Context, write: bool = True) -> None:
+    """System accounts and the lending pool and insurance fund's starting funds, from the config.
+
+    A wallet exists once its first write seeded it; before that a read finds `no_wallet`.
+    """
+    from marginctl.store.ledger import Posting, check_time_meta, create_account, post_entry
 
     with context.database.transaction(write=False) as tx:
+        check_time_meta(tx, LAST_EVENT_KEY, context.database.shown)
         if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
             return
+    if not write:
+        raise context.database.no_wallet()
     with context.database.transaction(write=True) as tx:
         if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
             return

@@ -8,16 +8,19 @@ with `:name` parameters, so each rule's SQL is written once.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
+from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 
-from marginctl.domain.errors import DatabaseBusy, DatabaseError
+from marginctl.domain.errors import DatabaseBusy, DatabaseError, DiskFull, MarginctlError, NoWallet
 from marginctl.domain.money import to_text
+from marginctl.domain.secrets import mask_secrets
 
 sqlite3.register_adapter(Decimal, to_text)
 
@@ -85,14 +88,45 @@ class _SqlAlchemyTransaction:
             self.connection.execute(text(sql), [dict(row) for row in rows])
 
 
+@dataclass(repr=False)
+class PostgresqlTarget:
+    """A PostgreSQL URL, parsed once by `locate`; SQLAlchemy gets these parts, never the user's text."""
+
+    username: str | None
+    password: str | None
+    host: str | None
+    port: int | None
+    database: str | None
+    query: dict[str, str]
+
+    def url(self) -> Any:
+        from sqlalchemy.engine import URL
+
+        return URL.create(
+            "postgresql+psycopg",
+            username=self.username,
+            password=self.password,
+            host=self.host,
+            port=self.port,
+            database=self.database,
+            query=self.query,
+        )
+
+
 @dataclass
 class Database:
     """One wallet. `shown` is the location safe to print (a URL's password is masked)."""
 
     shown: str
     dialect: str
-    sqlalchemy_url: str = field(repr=False)  # may hold a password: never in a repr
     sqlite_path: Path | None = None
+    postgresql: PostgresqlTarget | None = field(default=None, repr=False)  # may hold a password: never in a repr
+    #: The default wallet: its folder is created (0700) by the first write.
+    is_default: bool = False
+    #: This process created the file (0600) and removes it again if the wallet cannot be set up in it.
+    created_file: bool = False
+    #: Opened immutable and read-only: the wallet's folder is read-only, so no one can be writing it.
+    read_only: bool = False
     _connection: sqlite3.Connection | None = field(default=None, repr=False)
     _engine: Any = field(default=None, repr=False)
 
@@ -106,26 +140,24 @@ class Database:
 
     def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
         connection = self._sqlite()
+        if write and self.read_only:
+            raise self._read_only_folder()
         try:
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.OperationalError as error:
-            raise _translate_sqlite_error(error, self.shown) from None
+        except sqlite3.Error as error:
+            raise self._sqlite_error(error) from None
         try:
             yield _SqliteTransaction(connection)
+            connection.execute("COMMIT")
         except sqlite3.Error as error:
-            connection.execute("ROLLBACK")
+            _rollback(connection)
             translated = _translate_sqlite_error(error, self.shown)
-            if isinstance(translated, DatabaseError) and translated.message.startswith("cannot use"):
+            if translated is None:
                 raise  # an unexpected SQL error is a bug: let it surface as one
             raise translated from None
         except BaseException:
-            connection.execute("ROLLBACK")
+            _rollback(connection)
             raise
-        try:
-            connection.execute("COMMIT")
-        except sqlite3.OperationalError as error:
-            connection.execute("ROLLBACK")
-            raise _translate_sqlite_error(error, self.shown) from None
 
     def _postgresql_transaction(self, write: bool) -> Iterator[Transaction]:
         """Writers hold one transaction-level advisory lock, so they queue as SQLite's writers do.
@@ -136,7 +168,7 @@ class Database:
         from sqlalchemy import exc, text
 
         try:
-            with self._sqlalchemy_engine().connect() as connection:
+            with self._connect_postgresql() as connection:
                 isolation = "READ COMMITTED" if write else "REPEATABLE READ"
                 with connection.execution_options(isolation_level=isolation).begin():
                     if write:
@@ -144,33 +176,123 @@ class Database:
                         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
                     yield _SqlAlchemyTransaction(connection, self.dialect)
         except exc.OperationalError as error:
-            raise _translate_postgresql_error(error, self.shown) from None
+            raise self.postgresql_error(error) from None
+
+    def _connect_postgresql(self) -> Any:
+        """A connection; failing to connect at all (refused, bad option, unknown database) is one clear line."""
+        from sqlalchemy import exc
+
+        try:
+            return self.sqlalchemy_engine().connect()
+        except exc.DBAPIError as error:
+            raise self.postgresql_error(error) from None
+
+    def postgresql_error(self, error: Any) -> Exception:
+        translated = _translate_postgresql_error(error, self.shown)
+        if isinstance(translated, MarginctlError) and self.postgresql and self.postgresql.password:
+            translated.message = translated.message.replace(self.postgresql.password, "***")
+        return translated
 
     def _sqlite(self) -> sqlite3.Connection:
         if self._connection is None:
             assert self.sqlite_path is not None
-            self._connection = _connect_sqlite(self.sqlite_path, self.shown)
+            connection = self._open_probed()
+            connection.row_factory = sqlite3.Row
+            self._connection = connection
         return self._connection
 
-    def _sqlalchemy_engine(self) -> Any:
+    def _open_probed(self) -> sqlite3.Connection:
+        """Open the file and read it once; a wallet in a read-only folder is opened immutable for reading.
+
+        SQLite's WAL mode needs `-shm` beside the file even to read. In a folder no one can write, no one
+        can be writing the wallet either (a writer needs `-wal` there), so reading it as immutable is exact,
+        unless a `-wal` from before is still there: that one holds commits, and reading without it would not be.
+        """
+        assert self.sqlite_path is not None
+        try:
+            return _connect_sqlite(self.sqlite_path, self.read_only)
+        except sqlite3.Error as error:
+            if getattr(error, "sqlite_errorname", "") != "SQLITE_READONLY_DIRECTORY" or self.read_only:
+                raise self._sqlite_error(error) from None
+            if self.sqlite_path.with_name(self.sqlite_path.name + "-wal").exists():
+                raise DatabaseError(
+                    f"cannot read the wallet {self.shown}: its folder is read-only and it has a -wal file "
+                    "SQLite must open for writing; make the folder writable"
+                ) from None
+            self.read_only = True
+            return self._open_probed()
+
+    def _read_only_folder(self) -> DatabaseError:
+        assert self.sqlite_path is not None
+        name = self.sqlite_path.name
+        return DatabaseError(
+            f"cannot write the wallet {self.shown}: its folder is read-only "
+            f"(SQLite needs to create {name}-wal and {name}-shm beside it)"
+        )
+
+    def _sqlite_error(self, error: sqlite3.Error) -> MarginctlError:
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY":
+            return self._read_only_folder()
+        return _sqlite_failure(error, self.shown)
+
+    def sqlalchemy_engine(self) -> Any:
+        """The PostgreSQL engine; marginctl's commands and its migrations both connect through it."""
         if self._engine is None:
+            assert self.postgresql is not None
+            try:
+                import psycopg  # noqa: F401  (SQLAlchemy's dialect imports it; a missing extra is said plainly here)
+            except ImportError:
+                raise DatabaseError(
+                    "PostgreSQL support is not installed; install it with: pip install 'marginctl[postgres]'"
+                ) from None
             from sqlalchemy import create_engine
 
             self._engine = create_engine(
-                self.sqlalchemy_url, connect_args={"connect_timeout": 10}, hide_parameters=True
+                self.postgresql.url(), connect_args={"connect_timeout": 10}, hide_parameters=True
             )
         return self._engine
 
+    def migration_engine(self) -> Any:
+        """The engine Alembic runs on: for SQLite, connections made by `open_sqlite`, the same door as ours."""
+        if self.dialect != "sqlite":
+            return self.sqlalchemy_engine()
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
+        path = self.sqlite_path
+        assert path is not None
+        engine = create_engine("sqlite://", creator=lambda: open_sqlite(path, shown=self.shown), poolclass=NullPool)
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Any) -> None:
+            # One BEGIN IMMEDIATE for the whole upgrade: two first runs at once cannot both create the tables.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
     def use_wal(self) -> None:
         """WAL lets readers run beside the writer; set only once the file is known to be a marginctl wallet."""
-        if self.dialect != "sqlite":
+        if self.dialect != "sqlite" or self.read_only:
             return
         connection = self._sqlite()
         try:
             if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 connection.execute("PRAGMA journal_mode = WAL")
         except sqlite3.Error as error:
-            raise _translate_sqlite_error(error, self.shown) from None
+            raise self._sqlite_error(error) from None
+
+    def no_wallet(self) -> NoWallet:
+        return NoWallet(f"no wallet at {self.shown}; start one with: marginctl deposit USDT 1000")
+
+    def discard_new_file(self) -> None:
+        """Remove a wallet file this process created and could not set up: no empty or half-made file stays."""
+        self.close()
+        if not self.created_file or self.sqlite_path is None:
+            return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with suppress(OSError):  # gone already, or the original failure is the one to report
+                self.sqlite_path.with_name(self.sqlite_path.name + suffix).unlink()
+        self.created_file = False
 
     def close(self) -> None:
         if self._connection is not None:
@@ -181,19 +303,45 @@ class Database:
             self._engine = None
 
 
-def _connect_sqlite(path: Path, shown: str) -> sqlite3.Connection:
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Roll back what is still open: SQLite itself already rolled back after some errors (a full disk)."""
+    if connection.in_transaction:
+        with suppress(sqlite3.Error):  # the error that led here is the one to report
+            connection.execute("ROLLBACK")
+
+
+def sqlite_uri(path: Path, immutable: bool = False) -> str:
+    """A `file:` URI naming exactly `path`: every byte but letters, digits, `/` and `_.-~` is percent-escaped.
+
+    Without the escapes SQLite reads `#` and `?` as the URI's end and `%41` as `A` (issue 12).
+    """
+    escaped = quote(os.fsencode(path.absolute()), safe="/")
+    return f"file://{escaped}?mode=ro&immutable=1" if immutable else f"file://{escaped}?mode=rw"
+
+
+def open_sqlite(path: Path, immutable: bool = False, shown: str | None = None) -> sqlite3.Connection:
+    """The one way marginctl opens a wallet file: its commands and its migrations both connect here."""
     try:
-        # isolation_level=None: the driver's implicit transactions are off; we BEGIN ourselves.
-        connection = sqlite3.connect(
-            f"file:{path}?mode=rw", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        connection.row_factory = sqlite3.Row
+        return _connect_sqlite(path, immutable)
+    except sqlite3.Error as error:
+        raise _sqlite_failure(error, shown or str(path)) from None
+
+
+def _connect_sqlite(path: Path, immutable: bool) -> sqlite3.Connection:
+    # isolation_level=None: the driver's implicit transactions are off; we BEGIN ourselves.
+    connection = sqlite3.connect(
+        sqlite_uri(path, immutable), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    try:
         connection.create_function("dec_add", 2, _decimal_add, deterministic=True)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.Error as error:
-        raise _translate_sqlite_error(error, shown) from None
+        # Read the file once now, so a file SQLite cannot read fails here, in one place.
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
@@ -212,8 +360,10 @@ def _translate_postgresql_error(error: Any, shown: str) -> Exception:
         return TransactionConflict(str(state))
     if state == "55P03":
         return DatabaseBusy(f"the wallet {shown} is busy (another marginctl is writing); try again")
-    first_line = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error).strip() else "unknown error"
-    return DatabaseError(f"cannot use the wallet {shown}: {first_line}")
+    if state == "53100":
+        return _disk_full(shown)
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return DatabaseError(f"cannot use the wallet {shown}: {mask_secrets(lines[0]) if lines else 'unknown error'}")
 
 
 def _decimal_add(left: str, right: str) -> str:
@@ -221,25 +371,32 @@ def _decimal_add(left: str, right: str) -> str:
     return to_text(Decimal(left) + Decimal(right))
 
 
-def _translate_sqlite_error(error: sqlite3.Error, shown: str) -> Exception:
+def _disk_full(shown: str) -> DiskFull:
+    return DiskFull(f"the disk holding the wallet {shown} is full; nothing was changed: free some space and try again")
+
+
+def _sqlite_failure(error: sqlite3.Error, shown: str) -> MarginctlError:
+    """A SQLite failure while opening or beginning: always the user's problem, said in one line."""
+    return _translate_sqlite_error(error, shown) or DatabaseError(f"cannot use the wallet {shown}: {error}")
+
+
+def _translate_sqlite_error(error: sqlite3.Error, shown: str) -> MarginctlError | None:
+    """What a user should read for a SQLite failure; None for an error that can only be a bug."""
+    name = getattr(error, "sqlite_errorname", "") or ""
     message = str(error)
-    if "locked" in message or "busy" in message:
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in message or "busy" in message:
         return DatabaseBusy(f"the wallet {shown} is busy (another marginctl is writing); try again")
-    if "not a database" in message or "malformed" in message:
+    if name == "SQLITE_FULL" or "disk is full" in message:
+        return _disk_full(shown)
+    if name == "SQLITE_NOTADB" or "not a database" in message:
         return DatabaseError(f"{shown} is not a marginctl wallet (not a SQLite database)")
-    if "readonly" in message or "read-only" in message:
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in message:
+        return DatabaseError(f"the wallet {shown} is damaged ({message}); restore it from a backup")
+    if name.startswith("SQLITE_READONLY") or "readonly" in message or "read-only" in message:
         return DatabaseError(f"the wallet {shown} is read-only")
-    return DatabaseError(f"cannot use the wallet {shown}: {message}")
-
-
-def mask_url(url: str) -> str:
-    """A URL as it may be printed: never with its password."""
-    scheme, separator, rest = url.partition("://")
-    if not separator or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM", "SQLITE_AUTH")):
+        return DatabaseError(f"cannot use the wallet {shown}: {message}")
+    return None
 
 
 def default_wallet_path() -> Path:
@@ -248,24 +405,152 @@ def default_wallet_path() -> Path:
     return user_data_path("marginctl") / "wallet.db"
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
+#: libpq's URI schemes and SQLAlchemy's name for psycopg 3; all of them connect through psycopg 3.
+POSTGRESQL_SCHEMES = ("postgresql+psycopg", "postgresql", "postgres")
+#: libpq's connection keywords (PostgreSQL 16): a --db made only of `keyword=value` pairs of these is a conninfo.
+_CONNINFO_KEYWORDS = frozenset(
+    {
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "require_auth",
+        "channel_binding",
+        "connect_timeout",
+        "client_encoding",
+        "options",
+        "application_name",
+        "fallback_application_name",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+        "replication",
+        "gssencmode",
+        "sslmode",
+        "requiressl",
+        "sslcompression",
+        "sslcert",
+        "sslkey",
+        "sslpassword",
+        "sslcertmode",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslsni",
+        "requirepeer",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+        "service",
+        "target_session_attrs",
+        "load_balance_hosts",
+    }
+)
+_CONNINFO_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']*)\s*")
+_URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DBNAME"
+
+
 def locate(target: str | None) -> Database:
-    """Resolve `--db`: nothing (the default file), a plain path (SQLite) or a SQLAlchemy URL."""
+    """Resolve `--db`: nothing (the default file), a plain path (SQLite, taken literally) or a URL.
+
+    A URL is read as a URL: its scheme in any case, its percent-escapes decoded (`sqlite:///a%2541.db` is the
+    file `a%41.db`). A plain path is every byte as typed, `#`, `?` and `%` included; only a leading `~/` is
+    expanded. Nothing is created here: the first write creates the wallet.
+    """
     if target is None or target == "":
         path = default_wallet_path()
-        _ensure_private_folder(path.parent)
-        return _sqlite_database(path)
-    if "://" in target:
-        scheme = target.split("://", 1)[0].lower()
-        if scheme.startswith("sqlite"):
-            raw_path = target.split("://", 1)[1].lstrip("/") if target.startswith("sqlite:///") else ""
-            if not raw_path or raw_path.startswith(":memory:"):
-                raise DatabaseError("an in-memory or empty SQLite URL cannot hold a wallet; give a file")
-            path = Path("/" + raw_path) if target.startswith("sqlite:////") else Path(raw_path)
-            return _sqlite_database(path)
-        if scheme.startswith("postgresql"):
-            return Database(shown=mask_url(target), dialect="postgresql", sqlalchemy_url=target)
-        raise DatabaseError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql+psycopg://")
-    return _sqlite_database(Path(target))
+        return Database(shown=str(path), dialect="sqlite", sqlite_path=path, is_default=True)
+    scheme_match = _SCHEME.match(target)
+    if scheme_match is None:
+        if _is_conninfo(target):
+            raise DatabaseError(
+                "--db takes a file path or a URL, not a libpq connection string (keyword=value): "
+                "give postgresql+psycopg://USER@HOST:PORT/DBNAME and the password in PGPASSWORD or ~/.pgpass "
+                "(a file of such a name can be given as ./NAME)"
+            )
+        return _sqlite_database(_plain_path(target))
+    scheme = scheme_match.group(1).lower()
+    if scheme in SQLITE_SCHEMES:
+        return _sqlite_database(_sqlite_url_path(target))
+    if scheme in POSTGRESQL_SCHEMES:
+        return _postgresql_database(target)
+    if scheme.startswith(("postgresql+", "postgres+")):
+        driver = scheme.partition("+")[2]
+        raise DatabaseError(f"unsupported PostgreSQL driver {driver!r}: marginctl uses psycopg 3; {_URL_HINT}")
+    raise DatabaseError(f"unsupported database URL scheme {scheme!r}: {_URL_HINT}")
+
+
+def _is_conninfo(target: str) -> bool:
+    if "=" not in target:
+        return False
+    position, keywords = 0, []
+    while position < len(target):
+        match = _CONNINFO_PAIR.match(target, position)
+        if match is None or match.end() == position:
+            return False
+        keywords.append(match.group(1).lower())
+        position = match.end()
+    return bool(keywords) and all(keyword in _CONNINFO_KEYWORDS for keyword in keywords)
+
+
+def _plain_path(target: str) -> Path:
+    if target == "~" or target.startswith("~/"):
+        return Path(target).expanduser()
+    return Path(target)
+
+
+def _sqlite_url_path(target: str) -> Path:
+    """`sqlite:///relative/file.db` or `sqlite:////absolute/file.db` (SQLAlchemy's form), percent-decoded."""
+    parts = urlsplit(target)
+    if parts.netloc:
+        raise DatabaseError("a SQLite URL has no host: write sqlite:///relative.db or sqlite:////absolute.db")
+    if parts.query or parts.fragment or "?" in target or "#" in target:
+        raise DatabaseError(
+            "a SQLite URL cannot carry ?options or a #fragment: write ? as %3F and # as %23 in the file name, "
+            "or give the file's plain path"
+        )
+    raw = parts.path[1:] if parts.path.startswith("/") else parts.path
+    name = unquote_to_bytes(raw)
+    if not name or name.startswith(b":memory:"):
+        raise DatabaseError("an in-memory or empty SQLite URL cannot hold a wallet; give a file")
+    if b"\x00" in name:
+        raise DatabaseError("a file name cannot hold a NUL byte (%00)")
+    return Path(os.fsdecode(name))
+
+
+def _postgresql_database(target: str) -> Database:
+    shown = mask_secrets(target)
+    parts = urlsplit(target)
+    if parts.fragment:
+        raise DatabaseError(f"a PostgreSQL URL cannot carry a #fragment (write # as %23): {shown}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise DatabaseError(f"the port of the database URL {shown} is not a number from 0 to 65535") from None
+    query: dict[str, str] = {}
+    for item in parts.query.split("&") if parts.query else []:
+        key, _, value = item.partition("=")
+        if not key:
+            raise DatabaseError(f"the database URL {shown} has an empty option in its query")
+        query[unquote(key)] = unquote(value)
+    target_parts = PostgresqlTarget(
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        host=unquote(parts.hostname) if parts.hostname else None,
+        port=port,
+        database=unquote(parts.path[1:]) if len(parts.path) > 1 else None,
+        query=query,
+    )
+    return Database(shown=shown, dialect="postgresql", postgresql=target_parts)
 
 
 def _ensure_private_folder(folder: Path) -> None:
@@ -276,23 +561,29 @@ def _ensure_private_folder(folder: Path) -> None:
 
 
 def _sqlite_database(path: Path) -> Database:
-    path = path.expanduser()
-    return Database(shown=str(path), dialect="sqlite", sqlalchemy_url=f"sqlite:///{path.resolve()}", sqlite_path=path)
+    return Database(shown=str(path), dialect="sqlite", sqlite_path=path)
 
 
-def prepare_sqlite_file(database: Database) -> bool:
-    """Check the wallet file before touching it; create it 0600 when missing. True when it is new."""
+def prepare_sqlite_file(database: Database, create: bool) -> None:
+    """Check the wallet file before SQLite touches it; with `create`, make it 0600 when missing or empty.
+
+    Without `create` (a read) a missing or 0-byte file is `no_wallet`: reads never make a wallet.
+    """
     path = database.sqlite_path
     assert path is not None
     try:
-        return _prepare_file(path)
+        _prepare_file(database, path, create)
     except OSError as error:  # a name too long, a folder we may not list, …
         raise DatabaseError(f"cannot use {str(path)[:80]} as a wallet: {error.strerror}") from None
 
 
-def _prepare_file(path: Path) -> bool:
+def _prepare_file(database: Database, path: Path, create: bool) -> None:
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a wallet file")
+    if database.is_default and not path.exists():
+        if not create:
+            raise database.no_wallet()
+        _ensure_private_folder(path.parent)
     if not path.parent.is_dir():
         raise DatabaseError(f"the folder {path.parent} does not exist")
     if path.exists():
@@ -303,14 +594,18 @@ def _prepare_file(path: Path) -> bool:
             raise DatabaseError(f"cannot read {path}: {error.strerror}") from None
         if header and header != SQLITE_HEADER:
             raise DatabaseError(f"{path} is not a marginctl wallet (not a SQLite database)")
-        return not header
+        if not header and not create:
+            raise database.no_wallet()
+        return
+    if not create:
+        raise database.no_wallet()
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise DatabaseError(f"cannot create a wallet in {path.parent}: permission denied")
     try:
         descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        return False
+        return
     except OSError as error:
         raise DatabaseError(f"cannot create {path}: {error.strerror}") from None
     os.close(descriptor)
-    return True
+    database.created_file = True

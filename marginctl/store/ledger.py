@@ -10,11 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from marginctl.domain.errors import InsufficientBalance, UnknownAccount
+from marginctl.domain.errors import DatabaseError, InsufficientBalance, UnknownAccount
 from marginctl.domain.ledger import FREE, LOCKED, Posting, asset_balance, unbalanced_assets
 from marginctl.domain.margin import AssetBalance
 from marginctl.domain.money import ZERO, from_text
-from marginctl.domain.times import to_storage
+from marginctl.domain.times import from_storage, to_storage
 from marginctl.store.database import Row, Transaction
 
 _ACCOUNT_COLUMNS = "id, name, is_system, created_at, agreement_accepted_at, cooling_off_until"
@@ -227,6 +227,22 @@ def free_balance(tx: Transaction, account_id: int, wallet: str, asset: str) -> D
 def get_meta(tx: Transaction, key: str) -> str | None:
     rows = tx.execute("SELECT value FROM meta WHERE key = :key", {"key": key})
     return str(rows[0]["value"]) if rows else None
+
+
+def check_time_meta(tx: Transaction, key: str, shown: str) -> None:
+    """A meta row that holds a time (the wallet's clock) must hold one; else the wallet is damaged (one line)."""
+    value = get_meta(tx, key)
+    if value is None:
+        return
+    try:
+        moment = from_storage(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise DatabaseError(
+            f"the wallet {shown} is damaged: its meta row {key} holds {value[:40]!r}, not a time; "
+            "restore it from a backup"
+        )
 
 
 def set_meta(tx: Transaction, key: str, value: str) -> None:

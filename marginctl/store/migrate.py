@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marginctl.domain.errors import DatabaseError
 from marginctl.store.database import Database, Transaction, prepare_sqlite_file
 
@@ -34,11 +36,17 @@ def _has_foreign_tables(tx: Transaction, dialect: str) -> bool:
     return bool(tx.execute(sql)[0]["n"])
 
 
-def ensure_schema(database: Database) -> bool:
-    """Bring the wallet to this code's schema. True when the wallet was just created."""
+def ensure_schema(database: Database, create: bool = True) -> bool:
+    """Bring the wallet to this code's schema. True when the wallet was just created.
+
+    Without `create` (a read-only command) a missing file, a 0-byte file or a database without marginctl's
+    tables is `no_wallet`, and nothing is created; an older wallet is still upgraded.
+    """
     if database.dialect == "sqlite":
-        prepare_sqlite_file(database)
+        prepare_sqlite_file(database, create)
     revision = current_revision(database)
+    if revision is None and not create:
+        raise database.no_wallet()
     if revision == SCHEMA_REVISION:
         database.use_wal()
         return False
@@ -46,6 +54,11 @@ def ensure_schema(database: Database) -> bool:
         raise DatabaseError(
             f"{database.shown} has schema revision {revision}, newer than this marginctl knows "
             f"({SCHEMA_REVISION}); upgrade marginctl"
+        )
+    if database.read_only:
+        raise DatabaseError(
+            f"the wallet {database.shown} has schema revision {revision} and needs an upgrade to "
+            f"{SCHEMA_REVISION}, which needs its folder to be writable"
         )
     upgrade(database)
     database.use_wal()
@@ -56,14 +69,37 @@ def upgrade(database: Database) -> None:
     """Run Alembic (imported only here: a no-op upgrade costs ~400 ms, the check above ~1 ms)."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
+    from sqlalchemy import exc
 
     from marginctl.resources import resource_path
 
     database.close()
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(resource_path("migrations")))
-    alembic_config.set_main_option("sqlalchemy.url", database.sqlalchemy_url.replace("%", "%%"))
+    engine = database.migration_engine()
     try:
-        command.upgrade(alembic_config, "head")
-    except Exception as error:
-        raise DatabaseError(f"cannot upgrade the wallet {database.shown}: {error}") from None
+        # Alembic runs on a connection marginctl opened (its cookbook's connection sharing): no URL is
+        # parsed again, so the migrations write exactly the wallet the commands use.
+        with engine.begin() as connection:
+            alembic_config.attributes["connection"] = connection
+            command.upgrade(alembic_config, "head")
+    except exc.DBAPIError as error:
+        raise _upgrade_error(database, error) from None
+    finally:
+        engine.dispose()
+        database.close()
+
+
+def _upgrade_error(database: Database, error: Any) -> Exception:
+    """The driver's own failure, as the commands would report it (a full disk is `disk_full`)."""
+    import sqlite3
+
+    from marginctl.store.database import _translate_sqlite_error
+
+    original = getattr(error, "orig", None)
+    if isinstance(original, sqlite3.Error):
+        translated = _translate_sqlite_error(original, database.shown)
+        if translated is not None:
+            return translated
+        return DatabaseError(f"cannot upgrade the wallet {database.shown}: {original}")
+    return database.postgresql_error(error)

@@ -19,6 +19,7 @@ def by_wallet(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_price_show_lists_the_config_prices_with_no_time(wallet: Wallet) -> None:
+    wallet.ok("accrue", now="2026-01-05T09:00:00Z")  # reads never create a wallet (issue 12): a first write does
     prices = {row["pair"]: row for row in wallet.ok("price", "show", now="2026-01-05T10:00:00Z")}
     # config.example.toml: BTC/USDT price = "60000", tick 0.01 → two places
     assert prices["BTC/USDT"]["price"] == "60000.00"
@@ -154,6 +155,7 @@ def test_status_json_values_a_mixed_cross_wallet(wallet: Wallet) -> None:
 
 
 def test_status_of_a_fresh_wallet_is_all_zero_and_excessive(wallet: Wallet) -> None:
+    wallet.ok("accrue", now="2026-01-05T09:00:00Z")  # reads never create a wallet (issue 12): a first write does
     status = wallet.ok("status", now="2026-01-05T10:00:00Z")
     assert status["account"] == "main"
     assert status["marginLevelStatus"] == "EXCESSIVE"
@@ -317,6 +319,7 @@ def test_history_for_people_shows_kinds_and_amounts(wallet: Wallet) -> None:
 
 
 def test_history_of_a_fresh_wallet_is_empty(wallet: Wallet) -> None:
+    wallet.ok("accrue", now="2026-01-05T09:00:00Z")  # reads never create a wallet (issue 12): a first write does
     assert wallet.ok("history", now="2026-01-05T10:00:00Z") == []
 
 
@@ -324,6 +327,7 @@ def test_history_of_a_fresh_wallet_is_empty(wallet: Wallet) -> None:
 
 
 def test_accounts_lists_main_on_a_fresh_wallet(wallet: Wallet) -> None:
+    wallet.ok("accrue", now="2026-01-05T09:00:00Z")  # reads never create a wallet (issue 12): a first write does
     names = [account["name"] for account in wallet.ok("accounts", now="2026-01-05T10:00:00Z")]
     assert names == ["main"]
 
@@ -364,7 +368,7 @@ def test_accounts_create_twice_is_refused_as_account_exists(wallet: Wallet) -> N
 
 
 def test_accounts_create_a_system_account_name_is_refused(wallet: Wallet) -> None:
-    wallet.ok("status", now="2026-01-05T10:00:00Z")  # the wallet exists, system accounts seeded
+    wallet.ok("accrue", now="2026-01-05T10:00:00Z")  # a first write creates the wallet and seeds the system accounts
     result = wallet.run("accounts", "create", "external", "--json", now="2026-01-05T10:01:00Z")
     assert result.code in (2, 3)
     assert "Traceback" not in result.err

@@ -42,6 +42,7 @@ DB_KINDS = {
     "newer_schema",
     "read_only",
     "missing_folder",
+    "bad_meta",
 }
 LONG = 10 * 1024
 _PLACEHOLDER = re.compile(r"\{dir\}|\{10k:([^}]+)\}")
@@ -156,6 +157,13 @@ def build_db(kind: str, template: Path, folder: Path) -> Path:
         return wallet
     if kind == "missing_folder":
         return folder / "no-such-folder" / "wallet.db"
+    if kind == "bad_meta":
+        wallet = fresh_wallet(template, folder)
+        connection = sqlite3.connect(wallet)
+        connection.execute("UPDATE meta SET value = 'garbage' WHERE key = 'last_event_at'")
+        connection.commit()
+        connection.close()
+        return wallet
     raise AssertionError(f"unknown db kind {kind!r}")
 
 

@@ -139,6 +139,7 @@ def test_isolated_status_reports_the_10x_mode_and_levels(wallet: Wallet) -> None
 
 
 def test_isolated_status_of_a_pair_without_a_table_is_3x(wallet: Wallet) -> None:
+    wallet.ok("accrue", now=at("09:00:00"))  # reads never create a wallet (issue 12): a first write does
     status = wallet.ok("status", "--isolated", "ETH/USDT", now=at("10:00:00"))
     # DESIGN §9: without an [isolated."PAIR"] table it is isolated 3x (1.3 / 1.1)
     assert status["mode"] == "isolated-3x"

@@ -37,6 +37,7 @@ def used_wallet(wallet: Wallet) -> None:
 
 
 def test_audit_is_clean_on_a_fresh_wallet(wallet: Wallet) -> None:
+    wallet.ok("accrue", now="2026-01-05T09:00:00Z")  # reads never create a wallet (issue 12): a first write does
     result = wallet.run("audit", "--json", now="2026-01-05T10:00:00Z")
     assert result.code == 0
     report = result.json()

@@ -113,7 +113,7 @@ def test_schema_revision_constant_is_alembics_head() -> None:
 
 
 def test_a_new_wallet_is_at_the_head_revision(wallet: Wallet) -> None:
-    wallet.ok("status", now="2026-01-05T10:00:00Z")
+    wallet.ok("deposit", "USDT", "1", now="2026-01-05T10:00:00Z")
     assert query(wallet.path, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]
 
 
