@@ -138,7 +138,7 @@ def run_step(step: Step, env: dict[str, str], executable: str) -> None:
         capture_output=True,
         text=True,
         encoding="utf-8",
-        timeout=120,
+        timeout=600,  # a guard against a hang, not a time limit: the machine may be loaded
     )
     step.actual = _trimmed((process.stdout + process.stderr).splitlines())
     is_error = (

@@ -213,7 +213,7 @@ def test_the_cron_line_works_as_cron_runs_it(tmp_path: Path) -> None:
         ["borrow", "USDT", "1000", "--yes"],
     ):
         done = subprocess.run(
-            [marginctl_executable(), "--now", clock, *args], env=user, capture_output=True, text=True, timeout=60
+            [marginctl_executable(), "--now", clock, *args], env=user, capture_output=True, text=True, timeout=600
         )
         assert done.returncode == 0, done.stderr
     assert (home / ".local/share/marginctl/wallet.db").exists()
@@ -224,7 +224,7 @@ def test_the_cron_line_works_as_cron_runs_it(tmp_path: Path) -> None:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=600,
         )
         assert (cron.returncode, cron.stdout, cron.stderr) == (0, "", "")  # nothing for cron to mail
 
@@ -233,7 +233,7 @@ def test_the_cron_line_works_as_cron_runs_it(tmp_path: Path) -> None:
     assert len(documents) == 2
 
     interest = subprocess.run(
-        [marginctl_executable(), "interest", "--json"], env=user, capture_output=True, text=True, timeout=60
+        [marginctl_executable(), "interest", "--json"], env=user, capture_output=True, text=True, timeout=600
     )
     assert interest.returncode == 0, interest.stderr
     rows = json.loads(interest.stdout)["rows"]

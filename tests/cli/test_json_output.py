@@ -57,7 +57,7 @@ def test_json_on_a_terminal_is_indented(tmp_path: Path) -> None:
             break
         chunks.append(chunk)
     os.close(primary)
-    assert process.wait(timeout=60) == 0
+    assert process.wait(timeout=600) == 0
     shown = b"".join(chunks).decode().replace("\r\n", "\n")
     assert shown.startswith('{\n  "tranId": ')
     assert json.loads(shown)["amount"] == "1000.00000000"
