@@ -116,12 +116,12 @@ def _run(
         raise
     except Exception as error:
         raise typer.Exit(output.report_internal_error(error, as_json)) from None
-    if risk_lines:
-        output.report_risk(result)
     if as_json or render is None:
         output.print_json(result)
     else:
         render(result)
+    if risk_lines:
+        output.report_risk(result)
     if exit_code is not None:
         code = exit_code(result)
         if code:

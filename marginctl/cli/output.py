@@ -68,7 +68,8 @@ def wrap_text(text: str) -> str:
 
 
 def print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    """One document: indented for a person at a terminal, else on one line (JSON Lines, e.g. a cron log)."""
+    sys.stdout.write(json.dumps(document, indent=2 if sys.stdout.isatty() else None) + "\n")
 
 
 def one_line(text: str) -> str:
@@ -96,9 +97,10 @@ def report_internal_error(error: BaseException, as_json: bool) -> int:
 
 
 def report_risk(result: Any) -> None:
-    """One stderr line per wallet in margin call (yellow) or liquidated (red), for people and for cron mail."""
+    """One stderr line per wallet in margin call (yellow) or liquidated (red), after the result; cron mails them."""
     if not isinstance(result, dict):
         return
+    sys.stdout.flush()  # after the result, in a terminal and in a log taking both streams alike
     color = sys.stderr.isatty()
     for call in result.get("marginCalls", []):
         line = (
