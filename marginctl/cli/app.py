@@ -676,20 +676,6 @@ def _render_move(result: dict[str, Any]) -> None:
     _say(f"{line}. tranId {result['tranId']}")
 
 
-def _numbers_as_arguments(*typers: typer.Typer) -> None:
-    """Every command keeps `-5` or `-0.1` as an argument (the amount's own error), not an unknown option."""
-    from typer.core import TyperCommand
-
-    from marginctl.cli.arguments import NumberFriendlyCommand
-
-    for group in typers:
-        for info in group.registered_commands:
-            if info.cls in (None, TyperCommand):
-                info.cls = NumberFriendlyCommand
-
-
-_numbers_as_arguments(app, price_app, accounts_app)
-
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--config", "--account", "--now")
 
 

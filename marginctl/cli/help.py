@@ -12,7 +12,9 @@ from typing import Any
 
 import typer
 from typer._click import Context, Parameter
-from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperGroup
+
+from marginctl.cli.arguments import NumberFriendlyCommand
 
 
 def _name_metavars(params: Sequence[Parameter]) -> None:
@@ -27,7 +29,9 @@ def _name_metavars(params: Sequence[Parameter]) -> None:
 _SUMMARY_LIMIT = 10_000
 
 
-class Command(TyperCommand):
+class Command(NumberFriendlyCommand):
+    """Every command: help as above, and `-5` read as an argument (see arguments.py)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _name_metavars(self.params)
