@@ -89,6 +89,11 @@ def _run(
         raise
     except Exception as error:
         raise typer.Exit(output.report_internal_error(error, as_json)) from None
+    if context.replayed_client_id is not None:
+        sys.stderr.write(
+            f"note: client id {context.replayed_client_id!r} was already used; this is the first run's result, "
+            "nothing changed\n"
+        )
     if risk_lines:
         output.report_risk(result)
     if as_json or render is None:

@@ -26,6 +26,9 @@ from marginctl.store import ledger
 from marginctl.store.database import Transaction
 
 PERIODIC = "PERIODIC"
+#: A catch-up writes its charges every this many interest-history rows, so its memory stays bounded
+#: however many hours it covers (2000 to 2099 is 876,576 hours); each batch is one `interest` entry per account.
+FLUSH_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,12 @@ def _loans(tx: Transaction, account_id: int | None = None) -> list[Loan]:
 
 
 class InterestCharger:
-    """Charges PERIODIC hours in memory and writes them in one batch: one `interest` entry per account
-    per run (however many hours it covers) and one interest-history row per loan and hour.
+    """Charges PERIODIC hours in memory and writes them in batches: one `interest` entry per account per
+    batch (however many hours it covers) and one interest-history row per loan and hour.
 
-    A catch-up of 24 hours so writes 24× fewer postings and balance updates; `flush` before anything
-    reads the balances (a liquidation) keeps the ledger exact at every moment it is looked at.
+    A catch-up of 24 hours so writes 24× fewer postings and balance updates; a batch is written once it
+    holds FLUSH_ROWS rows (`full`), and `flush` before anything reads the balances (a liquidation) keeps
+    the ledger exact at every moment it is looked at.
     """
 
     def __init__(self, tx: Transaction, config: Config, pool_id: int) -> None:
@@ -86,6 +90,10 @@ class InterestCharger:
         }
         # A principal is charged the same every hour it does not change: compute each once per run.
         self.memo: dict[tuple[str, Decimal], Decimal] = {}
+        self.flush_rows = FLUSH_ROWS
+
+    def full(self) -> bool:
+        return len(self.rows) >= self.flush_rows
 
     def charge(self, loans: list[Loan], hour: datetime) -> list[tuple[Loan, Decimal]]:
         stored_hour = to_storage(hour)
@@ -157,6 +165,8 @@ def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datet
     charger = InterestCharger(tx, config, ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL])
     for hour in hours_after(min(loan.accrued_through for loan in due), at):
         charger.charge([loan for loan in due if loan.accrued_through < hour], hour)
+        if charger.full():
+            charger.flush()
     charger.flush()
     _mark_accrued(tx, floor_hour(at), account_id)
 
@@ -211,6 +221,8 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
             charger.flush()
             _mark_accrued(scope.tx, through)
 
+        if charger.full():
+            write_pending()
         hour_report = check_risk(hour_scope, None, book, before_changes=write_pending, prices=prices)
         report.extend(hour_report)
         if hour_report.liquidations:
@@ -224,15 +236,15 @@ def accrue(context: Context, until_text: str | None, client_id: str | None = Non
     """Charge every boundary passed since the last run, for every account; safe to repeat (cron)."""
     from marginctl.services.risk_check import RiskReport
 
-    until = parse_time(until_text) if until_text else context.now
+    until = parse_time(until_text) if until_text else None  # default: the write's own time, read under its lock
     config = context.config
 
     def act(scope: WriteScope) -> dict[str, Any]:
         summary = AccrualSummary()
         report = RiskReport()
-        accrue_through(scope, until, summary, report)
+        accrue_through(scope, scope.at, summary, report)
         return {
-            "until": to_display(until),
+            "until": to_display(scope.at),
             "hoursProcessed": summary.hours,
             "charges": summary.charges,
             "interest": {
@@ -241,4 +253,5 @@ def accrue(context: Context, until_text: str | None, client_id: str | None = Non
             **report.as_json(),
         }
 
-    return run_write(context, "accrue", {"until": to_storage(until)}, client_id, act, at=until, catch_up=False)
+    arguments = {"until": to_storage(until) if until else None}
+    return run_write(context, "accrue", arguments, client_id, act, at=until, catch_up=False)
