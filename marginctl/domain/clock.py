@@ -17,7 +17,7 @@ def floor_hour(moment: datetime) -> datetime:
 
 
 def hours_after(start: datetime, until: datetime) -> Iterator[datetime]:
-    """Every UTC hour boundary H with start < H ≤ until, in order, one at a time (a century is 876,576)."""
+    """Every UTC hour boundary H with start < H ≤ until, in order, one at a time (2000 to 2099 holds 876,599)."""
     boundary = floor_hour(start)
     while until - boundary >= ONE_HOUR:  # never steps past `until`, so never past the calendar's end
         boundary += ONE_HOUR

@@ -39,8 +39,9 @@ def in_range(moment: datetime) -> bool:
 
 
 def to_storage(moment: datetime) -> str:
-    """Fixed-width UTC text with microseconds: sorts as time sorts."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width UTC text with microseconds ("2026-01-05T10:20:00.000000Z"): sorts as time sorts."""
+    # isoformat is several times faster than strftime, and a catch-up stores one of these per loan and hour.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def from_storage(text: str) -> datetime:

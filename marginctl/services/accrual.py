@@ -26,9 +26,15 @@ from marginctl.store import ledger
 from marginctl.store.database import Transaction
 
 PERIODIC = "PERIODIC"
-#: A catch-up writes its charges every this many interest-history rows, so its memory stays bounded
-#: however many hours it covers (2000 to 2099 is 876,576 hours); each batch is one `interest` entry per account.
-FLUSH_ROWS = 20_000
+#: A catch-up writes its charges every this many interest-history rows (~120 bytes each in memory), so
+#: its memory stays bounded however many hours it covers (2000 to 2099 holds 876,599 boundaries). Each
+#: batch is one `interest` entry per account: 24 hours of 10,000 loans still fit in one.
+FLUSH_ROWS = 250_000
+#: Rows per INSERT batch: the parameter dicts are built only for this many at a time.
+INSERT_ROWS = 10_000
+
+#: One interest-history row: account, wallet, asset, stored hour, principal, daily rate, interest.
+ChargeRow = tuple[int, str, str, str, Decimal, Decimal, Decimal]
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class InterestCharger:
         self.pool_id = pool_id
         self.pending: dict[int, dict[tuple[str, str], Decimal]] = {}
         self.hours: dict[int, tuple[datetime, datetime]] = {}
-        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.rows: list[ChargeRow] = []
         self.hourly: dict[str, tuple[Decimal, int]] = {
             asset: (settings.daily_interest_rate, settings.decimals) for asset, settings in config.assets.items()
         }
@@ -114,18 +120,7 @@ class InterestCharger:
             first, _ = self.hours.get(loan.account_id, (hour, hour))
             self.hours[loan.account_id] = (first, hour)
             self.rows.append(
-                (
-                    loan.account_id,
-                    {
-                        "account_id": loan.account_id,
-                        "wallet": loan.wallet,
-                        "asset": loan.asset,
-                        "hour": stored_hour,
-                        "principal": loan.principal,
-                        "daily_rate": daily_rate,
-                        "interest": interest,
-                    },
-                )
+                (loan.account_id, loan.wallet, loan.asset, stored_hour, loan.principal, daily_rate, interest)
             )
             charged.append((loan, interest))
         return charged
@@ -148,12 +143,27 @@ class InterestCharger:
             ]
             entries.append(ledger.NewEntry(account_id, "interest", last, postings, memo=f"{PERIODIC} {span}"))
         entry_of = dict(zip(accounts, ledger.post_entries(self.tx, entries), strict=True))
-        self.tx.executemany(
-            "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
-            "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :hour, 'PERIODIC', "
-            ":hour, :principal, :daily_rate, :interest)",
-            [{"entry_id": entry_of[account_id], **row} for account_id, row in self.rows],
-        )
+        for start in range(0, len(self.rows), INSERT_ROWS):
+            self.tx.executemany(
+                "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, "
+                "periodic_hour, principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, "
+                ":hour, 'PERIODIC', :hour, :principal, :daily_rate, :interest)",
+                [
+                    {
+                        "entry_id": entry_of[account_id],
+                        "account_id": account_id,
+                        "wallet": wallet,
+                        "asset": asset,
+                        "hour": hour,
+                        "principal": principal,
+                        "daily_rate": daily_rate,
+                        "interest": interest,
+                    }
+                    for account_id, wallet, asset, hour, principal, daily_rate, interest in self.rows[
+                        start : start + INSERT_ROWS
+                    ]
+                ],
+            )
         self.pending, self.hours, self.rows = {}, {}, []
 
 
@@ -208,6 +218,14 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
     book = book if book is not None else RiskBook.load(scope.tx)
     charger = InterestCharger(scope.tx, scope.config, scope.system_ids[LENDING_POOL])
     prices = asset_prices(scope.tx, scope.config)
+    # One scope moved from hour to hour (a copy per hour costs more than the hour's charge); what the risk
+    # check records keeps its own copy.
+    hour_scope = dataclasses.replace(scope, request_id=None)
+
+    def write_pending() -> None:
+        charger.flush()
+        _mark_accrued(scope.tx, hour_scope.at)
+
     for hour in hours_after(min(loan.accrued_through for loan in loans), until):
         charged = charger.charge([loan for loan in loans if loan.accrued_through < hour], hour)
         for loan, interest in charged:
@@ -215,16 +233,12 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
             book.add_interest(loan.account_id, loan.wallet, loan.asset, interest)
         summary.charges += len(charged)
         summary.hours += 1
-        hour_scope = dataclasses.replace(scope, request_id=None, at=hour)
-
-        def write_pending(through: datetime = hour) -> None:
-            charger.flush()
-            _mark_accrued(scope.tx, through)
-
+        hour_scope.at = hour
         if charger.full():
             write_pending()
         hour_report = check_risk(hour_scope, None, book, before_changes=write_pending, prices=prices)
-        report.extend(hour_report)
+        if hour_report.margin_calls or hour_report.liquidations:
+            report.extend(hour_report)
         if hour_report.liquidations:
             # A liquidation repaid those loans: later hours use the principals of now.
             loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < target]

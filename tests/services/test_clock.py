@@ -95,6 +95,15 @@ def test_a_price_set_retried_on_the_real_clock_is_answered_not_refused_as_anothe
     assert again == {**first, "replayed": True}
 
 
+def test_a_system_clock_behind_the_wallet_says_why_and_how_to_go_on(wallet: Wallet) -> None:
+    """An explicit --now keeps the strict rule: a simulated clock in the future holds real-clock writes back."""
+    wallet.ok("deposit", "USDT", "1", now=FUTURE)
+    error = refused(wallet, "deposit", "USDT", "1")
+    assert error["code"] == "clock_backwards"
+    assert "the wallet's last event at 2099-06-01T00:00:00Z" in error["message"]
+    assert "--now at or after that time" in error["message"]
+
+
 # --- item 3: one accepted range of times ------------------------------------------------------------------
 
 
