@@ -35,6 +35,18 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> float
     return time.perf_counter() - start
 
 
+def run_measured(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one process (os.wait4: that child's own rusage)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
+    return seconds, usage.ru_maxrss / 1024  # Linux reports kilobytes
+
+
 def paired_ratio(
     command: Sequence[str], runs: int = 21, env: dict[str, str] | None = None
 ) -> tuple[float, float, float]:

@@ -152,6 +152,29 @@ def loans_wallet(path: Path, accounts: int, slots: list[tuple[str, str]] = LOAN_
     return len(accruals)
 
 
+CENTURY_START = "2000-01-01T00:00:00Z"
+CENTURY_END = "2099-12-31T23:59:59Z"
+
+
+def century_loan_wallet(path: Path) -> None:
+    """One 100 USDT loan taken at the first accepted instant (2000-01-01T00:00Z), on 10,000 USDT of collateral
+    (no margin call in a century: 876.6 USDT of interest), made by marginctl itself: the worst catch-up, to
+    the last accepted second, is 876,599 hour boundaries."""
+    path.unlink(missing_ok=True)
+    env = environment(path)
+    for step in (
+        ["deposit", "USDT", "10000"],
+        ["transfer", "USDT", "10000", "--yes"],
+        ["borrow", "USDT", "100", "--yes"],
+    ):
+        subprocess.run(
+            [*marginctl_command(), "--now", CENTURY_START, *step, "--json"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
 def orders_wallet(path: Path, accounts: int, orders_per_account: int, crossed_per_account: int) -> None:
     """Resting BUY 0.001 BTC limit orders in cross; `crossed_per_account` of each account's at ≥ 59000."""
     connection = new_wallet(path)

@@ -120,6 +120,12 @@ def _run(
         output.print_json(result)
     else:
         render(result)
+    if context.replayed_client_id is not None:
+        sys.stdout.flush()
+        sys.stderr.write(
+            f"note: client id {context.replayed_client_id!r} was already used; this is the first run's result, "
+            "nothing changed\n"
+        )
     if risk_lines:
         output.report_risk(result)
     if exit_code is not None:

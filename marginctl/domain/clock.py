@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from marginctl.domain.errors import InvalidInput
@@ -15,14 +16,12 @@ def floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def hours_after(start: datetime, until: datetime) -> list[datetime]:
-    """Every UTC hour boundary H with start < H ≤ until, in order."""
-    boundary = floor_hour(start) + ONE_HOUR
-    hours = []
-    while boundary <= until:
-        hours.append(boundary)
+def hours_after(start: datetime, until: datetime) -> Iterator[datetime]:
+    """Every UTC hour boundary H with start < H ≤ until, in order, one at a time (2000 to 2099 holds 876,599)."""
+    boundary = floor_hour(start)
+    while until - boundary >= ONE_HOUR:  # never steps past `until`, so never past the calendar's end
         boundary += ONE_HOUR
-    return hours
+        yield boundary
 
 
 def cooling_off_end(period: str, now: datetime) -> datetime:

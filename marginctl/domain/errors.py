@@ -55,6 +55,12 @@ class ClockBackwards(InvalidInput):
     code = "clock_backwards"
 
 
+class TimeInFuture(InvalidInput):
+    """An event time (--at, --until) later than the command's clock: it would hold every later write back."""
+
+    code = "time_in_future"
+
+
 class ConfigError(InvalidInput):
     code = "config_error"
 

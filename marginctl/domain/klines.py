@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from marginctl.domain.errors import InvalidInput
 from marginctl.domain.money import MAX_AMOUNT
+from marginctl.domain.times import RANGE_TEXT, in_range
 
 #: A timestamp above this is in microseconds (spot files from 2025-01-01 on), otherwise milliseconds.
 MICROSECOND_THRESHOLD = 10**14
@@ -59,6 +60,8 @@ def parse_candle(cells: list[str], where: str) -> Candle:
         raise InvalidInput(f"{where}: high/low do not contain open and close")
     if close_time < open_time:
         raise InvalidInput(f"{where}: close_time is before open_time")
+    if not (in_range(open_time) and in_range(close_time)):
+        raise InvalidInput(f"{where}: kline times must lie in {RANGE_TEXT}")
     return Candle(open_time, close_time, open_price, high, low, close)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from marginctl.domain.errors import AccountExists
 from marginctl.domain.names import validate_account_name
 from marginctl.domain.times import display_stored, from_storage, to_display
-from marginctl.services.context import DEFAULT_ACCOUNT, Context, advance_clock
+from marginctl.services.context import DEFAULT_ACCOUNT, Context, take_event_time
 from marginctl.store import ledger
 
 
@@ -37,9 +37,9 @@ def list_accounts(context: Context) -> list[dict[str, Any]]:
 
 def create_account(context: Context, name: str) -> dict[str, Any]:
     name = validate_account_name(name)
-    with context.database.transaction(write=True) as tx:
+    with context.transaction(write=True) as tx:
         if ledger.find_account(tx, name) is not None:
             raise AccountExists(f"an account named {name!r} already exists")
-        advance_clock(tx, context.now)
-        ledger.create_account(tx, name, is_system=False, at=context.now)
-    return {"name": name, "createdAt": to_display(context.now)}
+        now = take_event_time(tx, context)
+        ledger.create_account(tx, name, is_system=False, at=now)
+    return {"name": name, "createdAt": to_display(now)}

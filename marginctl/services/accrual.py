@@ -26,6 +26,15 @@ from marginctl.store import ledger
 from marginctl.store.database import Transaction
 
 PERIODIC = "PERIODIC"
+#: A catch-up writes its charges every this many interest-history rows (~120 bytes each in memory), so
+#: its memory stays bounded however many hours it covers (2000 to 2099 holds 876,599 boundaries). Each
+#: batch is one `interest` entry per account: 24 hours of 10,000 loans still fit in one.
+FLUSH_ROWS = 250_000
+#: Rows per INSERT batch: the parameter dicts are built only for this many at a time.
+INSERT_ROWS = 10_000
+
+#: One interest-history row: account, wallet, asset, stored hour, principal, daily rate, interest.
+ChargeRow = tuple[int, str, str, str, Decimal, Decimal, Decimal]
 
 
 @dataclass(frozen=True)
@@ -67,11 +76,12 @@ def _loans(tx: Transaction, account_id: int | None = None) -> list[Loan]:
 
 
 class InterestCharger:
-    """Charges PERIODIC hours in memory and writes them in one batch: one `interest` entry per account
-    per run (however many hours it covers) and one interest-history row per loan and hour.
+    """Charges PERIODIC hours in memory and writes them in batches: one `interest` entry per account per
+    batch (however many hours it covers) and one interest-history row per loan and hour.
 
-    A catch-up of 24 hours so writes 24× fewer postings and balance updates; `flush` before anything
-    reads the balances (a liquidation) keeps the ledger exact at every moment it is looked at.
+    A catch-up of 24 hours so writes 24× fewer postings and balance updates; a batch is written once it
+    holds FLUSH_ROWS rows (`full`), and `flush` before anything reads the balances (a liquidation) keeps
+    the ledger exact at every moment it is looked at.
     """
 
     def __init__(self, tx: Transaction, config: Config, pool_id: int) -> None:
@@ -80,12 +90,16 @@ class InterestCharger:
         self.pool_id = pool_id
         self.pending: dict[int, dict[tuple[str, str], Decimal]] = {}
         self.hours: dict[int, tuple[datetime, datetime]] = {}
-        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.rows: list[ChargeRow] = []
         self.hourly: dict[str, tuple[Decimal, int]] = {
             asset: (settings.daily_interest_rate, settings.decimals) for asset, settings in config.assets.items()
         }
         # A principal is charged the same every hour it does not change: compute each once per run.
         self.memo: dict[tuple[str, Decimal], Decimal] = {}
+        self.flush_rows = FLUSH_ROWS
+
+    def full(self) -> bool:
+        return len(self.rows) >= self.flush_rows
 
     def charge(self, loans: list[Loan], hour: datetime) -> list[tuple[Loan, Decimal]]:
         stored_hour = to_storage(hour)
@@ -106,18 +120,7 @@ class InterestCharger:
             first, _ = self.hours.get(loan.account_id, (hour, hour))
             self.hours[loan.account_id] = (first, hour)
             self.rows.append(
-                (
-                    loan.account_id,
-                    {
-                        "account_id": loan.account_id,
-                        "wallet": loan.wallet,
-                        "asset": loan.asset,
-                        "hour": stored_hour,
-                        "principal": loan.principal,
-                        "daily_rate": daily_rate,
-                        "interest": interest,
-                    },
-                )
+                (loan.account_id, loan.wallet, loan.asset, stored_hour, loan.principal, daily_rate, interest)
             )
             charged.append((loan, interest))
         return charged
@@ -140,12 +143,27 @@ class InterestCharger:
             ]
             entries.append(ledger.NewEntry(account_id, "interest", last, postings, memo=f"{PERIODIC} {span}"))
         entry_of = dict(zip(accounts, ledger.post_entries(self.tx, entries), strict=True))
-        self.tx.executemany(
-            "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
-            "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :hour, 'PERIODIC', "
-            ":hour, :principal, :daily_rate, :interest)",
-            [{"entry_id": entry_of[account_id], **row} for account_id, row in self.rows],
-        )
+        for start in range(0, len(self.rows), INSERT_ROWS):
+            self.tx.executemany(
+                "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, "
+                "periodic_hour, principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, "
+                ":hour, 'PERIODIC', :hour, :principal, :daily_rate, :interest)",
+                [
+                    {
+                        "entry_id": entry_of[account_id],
+                        "account_id": account_id,
+                        "wallet": wallet,
+                        "asset": asset,
+                        "hour": hour,
+                        "principal": principal,
+                        "daily_rate": daily_rate,
+                        "interest": interest,
+                    }
+                    for account_id, wallet, asset, hour, principal, daily_rate, interest in self.rows[
+                        start : start + INSERT_ROWS
+                    ]
+                ],
+            )
         self.pending, self.hours, self.rows = {}, {}, []
 
 
@@ -157,6 +175,8 @@ def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datet
     charger = InterestCharger(tx, config, ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL])
     for hour in hours_after(min(loan.accrued_through for loan in due), at):
         charger.charge([loan for loan in due if loan.accrued_through < hour], hour)
+        if charger.full():
+            charger.flush()
     charger.flush()
     _mark_accrued(tx, floor_hour(at), account_id)
 
@@ -198,6 +218,14 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
     book = book if book is not None else RiskBook.load(scope.tx)
     charger = InterestCharger(scope.tx, scope.config, scope.system_ids[LENDING_POOL])
     prices = asset_prices(scope.tx, scope.config)
+    # One scope moved from hour to hour (a copy per hour costs more than the hour's charge); what the risk
+    # check records keeps its own copy.
+    hour_scope = dataclasses.replace(scope, request_id=None)
+
+    def write_pending() -> None:
+        charger.flush()
+        _mark_accrued(scope.tx, hour_scope.at)
+
     for hour in hours_after(min(loan.accrued_through for loan in loans), until):
         charged = charger.charge([loan for loan in loans if loan.accrued_through < hour], hour)
         for loan, interest in charged:
@@ -205,14 +233,12 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
             book.add_interest(loan.account_id, loan.wallet, loan.asset, interest)
         summary.charges += len(charged)
         summary.hours += 1
-        hour_scope = dataclasses.replace(scope, request_id=None, at=hour)
-
-        def write_pending(through: datetime = hour) -> None:
-            charger.flush()
-            _mark_accrued(scope.tx, through)
-
+        hour_scope.at = hour
+        if charger.full():
+            write_pending()
         hour_report = check_risk(hour_scope, None, book, before_changes=write_pending, prices=prices)
-        report.extend(hour_report)
+        if hour_report.margin_calls or hour_report.liquidations:
+            report.extend(hour_report)
         if hour_report.liquidations:
             # A liquidation repaid those loans: later hours use the principals of now.
             loans = [loan for loan in _loans(scope.tx) if loan.accrued_through < target]
@@ -224,15 +250,15 @@ def accrue(context: Context, until_text: str | None, client_id: str | None = Non
     """Charge every boundary passed since the last run, for every account; safe to repeat (cron)."""
     from marginctl.services.risk_check import RiskReport
 
-    until = parse_time(until_text) if until_text else context.now
+    until = parse_time(until_text) if until_text else None  # default: the write's own time, read under its lock
     config = context.config
 
     def act(scope: WriteScope) -> dict[str, Any]:
         summary = AccrualSummary()
         report = RiskReport()
-        accrue_through(scope, until, summary, report)
+        accrue_through(scope, scope.at, summary, report)
         return {
-            "until": to_display(until),
+            "until": to_display(scope.at),
             "hoursProcessed": summary.hours,
             "charges": summary.charges,
             "interest": {
@@ -241,4 +267,5 @@ def accrue(context: Context, until_text: str | None, client_id: str | None = Non
             **report.as_json(),
         }
 
-    return run_write(context, "accrue", {"until": to_storage(until)}, client_id, act, at=until, catch_up=False)
+    arguments = {"until": to_storage(until) if until else None}
+    return run_write(context, "accrue", arguments, client_id, act, at=until, catch_up=False)

@@ -1,7 +1,8 @@
 """What every use case needs: the config, the wallet, the account, the clock; and the write path.
 
 `run_write` is the one door to a balance change: it takes the write lock, answers a repeated client id
-with the first result, refuses a clock that runs backwards, and records the result in the same
+with the first result, takes the event time (on the system clock, read only once the lock is held),
+refuses a clock that runs backwards or an event time in the future, and records the result in the same
 transaction as the change.
 """
 
@@ -11,12 +12,19 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from marginctl.config import Config
-from marginctl.domain.errors import ClientIdReused, ClockBackwards, DatabaseBusy, InvalidInput, UnknownAccount
+from marginctl.domain.errors import (
+    ClientIdReused,
+    ClockBackwards,
+    DatabaseBusy,
+    InvalidInput,
+    TimeInFuture,
+    UnknownAccount,
+)
 from marginctl.domain.ledger import SYSTEM_ACCOUNTS
 from marginctl.domain.names import validate_account_name
 from marginctl.domain.times import from_storage, to_display, to_storage
@@ -33,11 +41,35 @@ class Context:
     config: Config
     database: Database
     account_name: str = DEFAULT_ACCOUNT
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: The clock given by --now / MARGINCTL_NOW; None: the system clock, which a write reads only once it
+    #: holds the write lock (DESIGN §6).
+    now: datetime | None = None
+    #: The client id of a write answered with its first run's result (nothing changed); the CLI says so.
+    replayed_client_id: str | None = None
+    #: A command that writes creates the wallet on its first transaction; a read-only one never does.
+    creates_wallet: bool = True
+    _opened: bool = False
+
+    def clock(self) -> datetime:
+        """The command's time at this moment: the given clock, else the system clock now."""
+        return self.now if self.now is not None else datetime.now(UTC)
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
-        with self.database.transaction(write=False) as tx:
+        with self.transaction(write=False) as tx:
+            yield tx
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[Transaction]:
+        """A transaction on the wallet, opened (created, upgraded, seeded) at the first one.
+
+        Opening waits for the first transaction, after the command has checked its arguments, so a typo
+        never creates a wallet.
+        """
+        if not self._opened:
+            open_wallet(self)
+            self._opened = True
+        with self.database.transaction(write=write) as tx:
             yield tx
 
 
@@ -79,22 +111,25 @@ class WriteScope:
 def open_context(
     db: str | None, config_path: str | None, account: str | None, now: datetime | None, write: bool = True
 ) -> Context:
-    """Load the config and open the wallet; a write creates (or upgrades) and seeds it, a read never creates one."""
+    """Load the config and locate the wallet; it is opened at the command's first transaction."""
     from marginctl.config import load_config
     from marginctl.store.database import locate
-    from marginctl.store.migrate import ensure_schema
 
     config = load_config(config_path)
     account_name = validate_account_name(account or DEFAULT_ACCOUNT)
-    database = locate(db)
+    return Context(config=config, database=locate(db), account_name=account_name, now=now, creates_wallet=write)
+
+
+def open_wallet(context: Context) -> None:
+    """A write creates (or upgrades) and seeds the wallet; a read never creates one (`no_wallet`)."""
+    from marginctl.store.migrate import ensure_schema
+
     try:
-        ensure_schema(database, create=write)
-        context = Context(config=config, database=database, account_name=account_name, now=now or datetime.now(UTC))
-        seed_if_new(context, write)
+        ensure_schema(context.database, create=context.creates_wallet)
+        seed_if_new(context, context.creates_wallet)
     except BaseException:
-        database.discard_new_file()
+        context.database.discard_new_file()
         raise
-    return context
 
 
 def seed_if_new(context: Context, write: bool = True) -> None:
@@ -113,7 +148,8 @@ def seed_if_new(context: Context, write: bool = True) -> None:
     with context.database.transaction(write=True) as tx:
         if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
             return
-        ids = {name: create_account(tx, name, is_system=True, at=context.now) for name in SYSTEM_ACCOUNTS}
+        now = context.clock()
+        ids = {name: create_account(tx, name, is_system=True, at=now) for name in SYSTEM_ACCOUNTS}
         for holder, funds in (
             ("lending-pool", context.config.lending_pool),
             ("insurance-fund", context.config.insurance_fund),
@@ -125,7 +161,7 @@ def seed_if_new(context: Context, write: bool = True) -> None:
                     tx,
                     account_id=ids[holder],
                     kind="seed",
-                    at=context.now,
+                    at=now,
                     memo=f"{holder} starting funds from the config",
                     postings=[
                         Posting(ids["external"], "spot", asset, "free", -amount),
@@ -164,8 +200,13 @@ def run_write(
     *,
     at: datetime | None = None,
     catch_up: bool = True,
+    market_data: bool = False,
 ) -> Any:
     """Run `action` in one write transaction, idempotently when a client id is given.
+
+    `at` is an event time the user gave (`--at`, `--until`), or with `market_data` a replay's first
+    candle; without it the write happens at the command's clock (see `take_event_time`). A repeated
+    client id is answered with the first run's stored result, marked `"replayed": true`.
 
     On PostgreSQL a transaction the server aborted (serialization failure, deadlock) is run again, a
     bounded number of times; nothing of an aborted attempt remains.
@@ -176,7 +217,7 @@ def run_write(
     fingerprint = json.dumps({"command": command, **arguments}, sort_keys=True, default=str)
     for attempt in range(CONFLICT_RETRIES):
         try:
-            return _write_once(context, command, fingerprint, client_id, action, at or context.now, catch_up)
+            return _write_once(context, command, fingerprint, client_id, action, at, catch_up, market_data)
         except TransactionConflict:
             time.sleep(0.05 * (attempt + 1))
     raise DatabaseBusy(f"the wallet {context.database.shown} stayed too busy; try again")
@@ -188,25 +229,27 @@ def _write_once(
     fingerprint: str,
     client_id: str | None,
     action: Callable[[WriteScope], Any],
-    event_time: datetime,
+    at: datetime | None,
     catch_up: bool,
+    market_data: bool,
 ) -> Any:
-    with context.database.transaction(write=True) as tx:
+    with context.transaction(write=True) as tx:
         account = lookup_account(tx, context)
-        if account is None:
-            ledger.create_account(tx, context.account_name, is_system=False, at=event_time)
-            account = ledger.find_account(tx, context.account_name)
-            assert account is not None
         request_id = None
-        if client_id is not None:
+        if client_id is not None and account is not None:
             previous = ledger.find_request(tx, int(account["id"]), client_id)
             if previous is not None:
                 if previous["fingerprint"] != fingerprint:
                     raise ClientIdReused(
                         f"client id {client_id!r} was used for a different {previous['command']} request"
                     )
-                return json.loads(previous["result"])
-        advance_clock(tx, event_time)
+                context.replayed_client_id = client_id
+                return _marked_replayed(json.loads(previous["result"]))
+        event_time = take_event_time(tx, context, at, market_data=market_data)
+        if account is None:
+            ledger.create_account(tx, context.account_name, is_system=False, at=event_time)
+            account = ledger.find_account(tx, context.account_name)
+            assert account is not None
         if catch_up:
             from marginctl.services.accrual import catch_up_account
 
@@ -228,13 +271,48 @@ def _write_once(
         return result
 
 
-def advance_clock(tx: Transaction, moment: datetime) -> None:
+def _marked_replayed(result: Any) -> Any:
+    """A stored result as a repeat returns it: each document says it is the first run's (nothing changed)."""
+    if isinstance(result, dict):
+        return {**result, "replayed": True}
+    if isinstance(result, list):
+        return [_marked_replayed(item) for item in result]
+    return result
+
+
+def take_event_time(
+    tx: Transaction, context: Context, at: datetime | None = None, *, market_data: bool = False
+) -> datetime:
+    """A write's event time, taken once `tx` holds the write lock, with the wallet's clock moved to it.
+
+    On the system clock the time is read here, under the lock: every writer before this one has committed
+    and read its time earlier, so writers that queue never refuse each other (DESIGN §6). A given event
+    time (`--at`, `--until`) later than the command's clock is refused, or it would hold back every later
+    write on the real clock; a replay's candles (`market_data`) may run past the clock, as a simulation.
+    """
+    clock = context.clock()
+    if at is None:
+        advance_clock(tx, clock, system_clock=context.now is None)
+        return clock
+    if at > clock and not market_data:
+        raise TimeInFuture(
+            f"time {to_display(at)} is in the future: the clock says {to_display(clock)}; give a time at or before it"
+        )
+    advance_clock(tx, at)
+    return at
+
+
+def advance_clock(tx: Transaction, moment: datetime, *, system_clock: bool = False) -> None:
     """A ledger's time never runs backwards (CLI.md `--now`)."""
     last = ledger.get_meta(tx, LAST_EVENT_KEY)
     if last is not None and to_storage(moment) < last:
-        raise ClockBackwards(
-            f"time {to_display(moment)} is before the wallet's last event at {to_display(from_storage(last))}"
-        )
+        shown_last = to_display(from_storage(last))
+        if system_clock:
+            raise ClockBackwards(
+                f"the system clock ({to_display(moment)}) is before the wallet's last event at {shown_last} "
+                "(recorded with a later --now, or the clock was set back); use --now at or after that time"
+            )
+        raise ClockBackwards(f"time {to_display(moment)} is before the wallet's last event at {shown_last}")
     ledger.set_meta(tx, LAST_EVENT_KEY, to_storage(moment))
 
 

@@ -31,7 +31,7 @@ def _refuse_shortening(current: str | None, until: datetime) -> None:
 def cooloff_end(context: Context, period_text: str) -> str:
     """When a cooling-off started now would end (what the confirmation says); refused as start_cooloff would be."""
     period = parse_period(period_text)
-    until = cooling_off_end(period, context.now)
+    until = cooling_off_end(period, context.clock())
     with context.read() as tx:
         account = lookup_account(tx, context)
     _refuse_shortening(account["cooling_off_until"] if account is not None else None, until)

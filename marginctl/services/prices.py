@@ -39,24 +39,23 @@ def set_price(
     config = context.config
     pair = parse_pair(pair_text, config.pairs)
     price = parse_price(price_text, config.pairs[pair].tick_size)
-    at = parse_time(at_text) if at_text else context.now
+    at = parse_time(at_text) if at_text else None  # default: the write's own time, read under its lock
 
     def record(scope: WriteScope) -> dict[str, Any]:
         scope.tx.execute(
             "INSERT INTO prices (pair, price, at, source) VALUES (:pair, :price, :at, 'manual') "
             "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
-            {"pair": pair, "price": price, "at": to_storage(at)},
+            {"pair": pair, "price": price, "at": to_storage(scope.at)},
         )
         from marginctl.services.risk_check import pair_risk
         from marginctl.services.trading import match_orders
 
         matched = match_orders(scope, pair, price)
         risk = pair_risk(scope, pair)
-        return {**_price_view(config, pair, price, to_storage(at), "manual"), **matched, **risk.as_json()}
+        return {**_price_view(config, pair, price, to_storage(scope.at), "manual"), **matched, **risk.as_json()}
 
-    return run_write(
-        context, "price-set", {"pair": pair, "price": str(price), "at": to_storage(at)}, client_id, record, at=at
-    )
+    arguments = {"pair": pair, "price": str(price), "at": to_storage(at) if at else None}
+    return run_write(context, "price-set", arguments, client_id, record, at=at)
 
 
 def show_prices(context: Context) -> list[dict[str, Any]]:

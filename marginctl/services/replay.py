@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from marginctl.domain.clock import ONE_HOUR
-from marginctl.domain.errors import InvalidInput
+from marginctl.domain.errors import ClockBackwards, InvalidInput
 from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, parse_candle, symbol_of_file
 from marginctl.domain.money import format_ratio, from_text
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
@@ -104,7 +104,7 @@ def import_klines(
                 last_price = price
                 if watch.quiet(price, moment):
                     continue
-                point = WriteScope(scope.tx, context, scope.account, None, scope.system_ids, moment)
+                point = dataclasses.replace(scope, request_id=None, at=moment)
                 _record_price(point, pair, price)
                 matched = match_orders(point, pair, price)
                 fills += matched["filled"]
@@ -135,8 +135,17 @@ def import_klines(
         }
 
     arguments = {"pair": pair, "files": files, "interval": interval}
-    # The first candle may not be older than the wallet's last event; the clock ends at the last one.
-    return run_write(context, "price-import", arguments, None, act, at=candles[0].open_time, catch_up=False)
+    first = to_display(candles[0].open_time)
+    try:
+        # The first candle may not be older than the wallet's last event; the clock ends at the last one.
+        return run_write(
+            context, "price-import", arguments, None, act, at=candles[0].open_time, catch_up=False, market_data=True
+        )
+    except ClockBackwards as refused:
+        raise ClockBackwards(
+            f"{refused.message}: a replay needs a wallet whose clock is at or before its first candle; start a "
+            f"new wallet with --now at or before {first}, e.g. marginctl --db replay.db --now {first} deposit USDT 1000"
+        ) from None
 
 
 def _record_price(scope: WriteScope, pair: str, price: Any) -> None:

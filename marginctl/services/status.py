@@ -116,7 +116,7 @@ def _wallet_status(
     document["userAssets"] = [_asset_row(tx, config, position, asset) for asset in position.balances]
     if is_margin_wallet(wallet) and document["marginLevelStatus"] in IN_DANGER:
         cooling = account is not None and bool(account["cooling_off_until"])
-        cooling = cooling and to_storage(context.now) <= str(account["cooling_off_until"])
+        cooling = cooling and to_storage(context.clock()) <= str(account["cooling_off_until"])
         document["riskActions"] = _risk_actions(config, position, cooling)
     return document
 

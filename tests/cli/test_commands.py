@@ -357,7 +357,8 @@ def test_accounts_create_with_a_bad_name_is_a_usage_error(wallet: Wallet) -> Non
         result = wallet.run("accounts", "create", name, "--json", now="2026-01-05T10:00:00Z")
         assert result.code == 2, (name, result)
         assert result.out == ""
-    assert [account["name"] for account in wallet.ok("accounts", now="2026-01-05T10:01:00Z")] == ["main"]
+    # Bad input changes nothing: not even a wallet is created.
+    assert wallet.run("accounts", "--json", now="2026-01-05T10:01:00Z").error()["code"] == "no_wallet"
 
 
 def test_accounts_create_twice_is_refused_as_account_exists(wallet: Wallet) -> None:

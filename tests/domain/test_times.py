@@ -65,3 +65,34 @@ def test_storage_text_round_trips_to_the_microsecond() -> None:
 
 def test_display_text_is_iso_utc_with_z() -> None:
     assert to_display(parse_time("2026-11-24T12:00:00+02:00")) == "2026-11-24T10:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2000-01-01T00:00:00Z", datetime(2000, 1, 1, tzinfo=UTC)),
+        ("2099-12-31T23:59:59.999999Z", datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("2100-01-01T00:30:00+01:00", datetime(2099, 12, 31, 23, 30, tzinfo=UTC)),  # 00:30 at +01:00
+        ("1999-12-31T19:00:00-05:00", datetime(2000, 1, 1, tzinfo=UTC)),  # 19:00 at −05:00
+    ],
+)
+def test_parse_time_accepts_the_range_2000_to_2099_in_utc(text: str, utc: datetime) -> None:
+    assert parse_time(text) == utc
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1999-12-31T23:59:59.999999Z",
+        "2100-01-01T00:00:00Z",
+        "2000-01-01T00:30:00+01:00",  # 1999-12-31T23:30 UTC
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59-01:00",  # past year 9999 in UTC
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+    ],
+)
+def test_parse_time_refuses_a_time_outside_the_range_naming_it(text: str) -> None:
+    with pytest.raises(InvalidTime) as refused:
+        parse_time(text)
+    assert refused.value.code == "invalid_time"
+    assert "2000-01-01T00:00:00Z to 2099-12-31T23:59:59.999999Z" in refused.value.message

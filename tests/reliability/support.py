@@ -4,9 +4,11 @@ and the money rules recomputed by hand (DESIGN §2, §4, §5) so no figure is ta
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -44,6 +46,58 @@ def child_environment(tmp_path: Path, target: str) -> dict[str, str]:
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     )
     return env
+
+
+#: What a command answered from an earlier run with the same client id prints on stderr (issue 12, item 11).
+REPLAY_NOTE = "note: client id {!r} was already used; this is the first run's result, nothing changed\n"
+
+
+def run_workers(target: str, tmp_path: Path, plans: list[list[list[str]]]) -> tuple[list[list[dict[str, Any]]], float]:
+    """One OS process per plan (tests/reliability/worker.py), each running its commands one after another
+    against the wallet `target`; all warm up first and are released together. Their outcomes and the wall time.
+    """
+    env = child_environment(tmp_path, target)
+    go = tmp_path / "go"
+    processes = []
+    for number, plan in enumerate(plans):
+        plan_file = tmp_path / f"plan-{number}.json"
+        plan_file.write_text(json.dumps([{"args": args} for args in plan]), encoding="utf-8")
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.reliability.worker",
+                    str(plan_file),
+                    str(tmp_path / f"results-{number}.json"),
+                    str(tmp_path / f"ready-{number}"),
+                    str(go),
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{number}").exists() for number in range(len(plans))):
+        dead = [process for process in processes if process.poll() is not None]
+        assert not dead, [process.communicate() for process in dead]
+        assert time.monotonic() < deadline, "the workers did not warm up within 120 s"
+        time.sleep(0.01)
+    started = time.monotonic()
+    go.touch()
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=900)
+        assert process.returncode == 0, (process.returncode, stdout, stderr)
+    elapsed = time.monotonic() - started
+    outcomes = []
+    for number in range(len(plans)):
+        document = json.loads((tmp_path / f"results-{number}.json").read_text(encoding="utf-8"))
+        outcomes.append(document["results"])
+    return outcomes, elapsed
 
 
 def plain(amount: Decimal) -> str:

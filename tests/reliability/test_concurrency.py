@@ -25,9 +25,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
-import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -36,13 +33,13 @@ from typing import Any
 
 from tests.conftest import POSTGRES_URL, Wallet, new_wallet
 from tests.reliability.support import (
-    REPO_ROOT,
+    REPLAY_NOTE,
     ZERO,
     Store,
-    child_environment,
     hourly_interest,
     market_fill,
     plain,
+    run_workers,
 )
 
 WORKERS = 8
@@ -279,52 +276,6 @@ def setup_wallet(wallet: Wallet, book: Book) -> None:
             book.book(step, wallet.ok(*args, now=now, account=account))
 
 
-def run_workers(wallet: Wallet, tmp_path: Path, plans: list[list[Step]]) -> tuple[list[list[dict[str, Any]]], float]:
-    """Start the 8 workers, let them warm up, release them together; their outcomes and the wall time."""
-    env = child_environment(tmp_path, wallet.target)
-    go = tmp_path / "go"
-    processes = []
-    for number, plan in enumerate(plans):
-        plan_file = tmp_path / f"plan-{number}.json"
-        plan_file.write_text(json.dumps([{"args": step.args} for step in plan]), encoding="utf-8")
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.reliability.worker",
-                    str(plan_file),
-                    str(tmp_path / f"results-{number}.json"),
-                    str(tmp_path / f"ready-{number}"),
-                    str(go),
-                ],
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-    deadline = time.monotonic() + 120
-    while not all((tmp_path / f"ready-{number}").exists() for number in range(WORKERS)):
-        dead = [process for process in processes if process.poll() is not None]
-        assert not dead, [process.communicate() for process in dead]
-        assert time.monotonic() < deadline, "the workers did not warm up within 120 s"
-        time.sleep(0.01)
-    started = time.monotonic()
-    go.touch()
-    for process in processes:
-        stdout, stderr = process.communicate(timeout=900)
-        assert process.returncode == 0, (process.returncode, stdout, stderr)
-    elapsed = time.monotonic() - started
-    outcomes = []
-    for number in range(WORKERS):
-        document = json.loads((tmp_path / f"results-{number}.json").read_text(encoding="utf-8"))
-        outcomes.append(document["results"])
-    return outcomes, elapsed
-
-
 def status_balances(wallet: Wallet, account: str) -> dict[tuple[str, str, str, str], Decimal]:
     found: dict[tuple[str, str, str, str], Decimal] = {}
     for document in wallet.ok("status", "--all", now=NOW, account=account):
@@ -347,10 +298,11 @@ def test_eight_processes_of_500_mixed_commands_lose_and_double_nothing(tmp_path:
             book.add(account, loan_wallet, asset, "interest", 3 * hourly_interest(Decimal(principal), asset))
 
     plans = [plan_for(number) for number in range(WORKERS)]
-    outcomes, elapsed = run_workers(wallet, tmp_path, plans)
+    outcomes, elapsed = run_workers(wallet.target, tmp_path, [[step.args for step in plan] for plan in plans])
 
     # Every outcome: an allowed exit code, never `database is locked`, never a traceback; successes print
-    # nothing on stderr (no margin call, no liquidation); a refusal is one JSON error.
+    # nothing on stderr (no margin call, no liquidation) but the note of a replayed client id, whose JSON
+    # says `"replayed": true`; a refusal is one JSON error.
     codes: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     for plan, results in zip(plans, outcomes, strict=True):
@@ -362,12 +314,23 @@ def test_eight_processes_of_500_mixed_commands_lose_and_double_nothing(tmp_path:
             assert "Traceback" not in outcome["err"], (step.args, outcome["err"])
             assert outcome["code"] in (0, 2, 3), (step.args, outcome["code"], outcome["err"], outcome["rawOut"])
             if outcome["code"] == 0:
-                assert outcome["out"] is not None and outcome["err"] == "", (step.args, outcome)
+                assert outcome["out"] is not None, (step.args, outcome)
+                replayed = outcome["out"].pop("replayed", False)
+                assert outcome["err"] == (REPLAY_NOTE.format(step.client_id) if replayed else ""), (step.args, outcome)
+                outcome["applied"] = not replayed
             else:
                 assert outcome["out"] is None, (step.args, outcome)
                 errors[json.loads(outcome["err"])["error"]["code"]] += 1
 
-    # Book each client id once, at its first success; every other success of it is the same result.
+    # Each client id was applied by exactly one success; every other success of it was answered with that
+    # result. Book each client id once, at its first success.
+    applied = Counter(
+        (step.account, step.client_id)
+        for plan, results in zip(plans, outcomes, strict=True)
+        for step, outcome in zip(plan, results, strict=True)
+        if outcome["code"] == 0 and outcome["applied"]
+    )
+    assert set(applied.values()) == {1}, [key for key, count in applied.items() if count != 1]
     first: dict[tuple[str, str], dict[str, Any]] = {}
     for plan, results in zip(plans, outcomes, strict=True):
         succeeded: set[str] = set()
@@ -391,7 +354,7 @@ def test_eight_processes_of_500_mixed_commands_lose_and_double_nothing(tmp_path:
     assert len(book.tran_ids) == len(set(book.tran_ids)), "two successes share a tranId"
     assert len(book.order_ids) == len(set(book.order_ids)), "two trades share an orderId"
     recorded = store.requests()
-    assert set(recorded) == set(first), set(recorded) ^ set(first)
+    assert set(recorded) == set(first) == set(applied), set(recorded) ^ set(first)
     for key, (_, stored) in recorded.items():
         assert json.loads(stored) == first[key], key
 

@@ -650,7 +650,7 @@ def test_repeating_a_trade_with_its_client_id_returns_the_first_order_and_trades
     again = wallet.ok("trade", "buy", "BTC/USDT", "0.01", "--client-id", "buy-1", now=at("10:11:00"))
     assert first["clientOrderId"] == "buy-1"
     assert again["orderId"] == first["orderId"]
-    assert again == first
+    assert again == {**first, "replayed": True}
     rows = balances(wallet, at("10:12:00"))
     assert rows["USDT"]["free"] == "400.00000000"  # 1000 − 600, once
     assert rows["BTC"]["free"] == "0.00999000"
