@@ -286,11 +286,12 @@ def take_event_time(
     """A write's event time, taken once `tx` holds the write lock, with the wallet's clock moved to it.
 
     On the system clock the time is read here, under the lock: every writer before this one has committed
-    and read its time earlier, so writers that queue never refuse each other (DESIGN §6). A given event
+    and read its time earlier, so writers that queue never refuse each other (DESIGN §6). On PostgreSQL the
+    server's clock is read, so machines sharing the wallet agree on one clock. A given event
     time (`--at`, `--until`) later than the command's clock is refused, or it would hold back every later
     write on the real clock; a replay's candles (`market_data`) may run past the clock, as a simulation.
     """
-    clock = context.clock()
+    clock = context.now if context.now is not None else (ledger.shared_clock(tx) or datetime.now(UTC))
     if at is None:
         advance_clock(tx, clock, system_clock=context.now is None)
         return clock

@@ -282,7 +282,11 @@ class Database:
             raise self._sqlite_error(error) from None
 
     def no_wallet(self) -> NoWallet:
-        return NoWallet(f"no wallet at {self.shown}; start one with: marginctl deposit USDT 1000")
+        """A read found no wallet; the hint names the same wallet (the first write creates it)."""
+        import shlex
+
+        option = "" if self.is_default else f"--db {shlex.quote(self.shown)} "
+        return NoWallet(f"no wallet at {self.shown}; start one with: marginctl {option}deposit USDT 1000")
 
     def discard_new_file(self) -> None:
         """Remove a wallet file this process created and could not set up: no empty or half-made file stays."""

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -222,6 +222,17 @@ def free_balance(tx: Transaction, account_id: int, wallet: str, asset: str) -> D
         {"account_id": account_id, "wallet": wallet, "asset": asset},
     )
     return from_text(rows[0]["amount"]) if rows else ZERO
+
+
+def shared_clock(tx: Transaction) -> datetime | None:
+    """PostgreSQL's own clock, for a wallet that several machines share: their writes then agree on one
+    time whatever each machine's clock says, so a few milliseconds of skew never refuse a write. SQLite is
+    one machine's file: None, the system clock serves."""
+    if tx.dialect != "postgresql":
+        return None
+    moment = tx.execute("SELECT clock_timestamp() AS now")[0]["now"]
+    assert isinstance(moment, datetime)
+    return moment.astimezone(UTC)
 
 
 def get_meta(tx: Transaction, key: str) -> str | None:

@@ -19,6 +19,8 @@ from tests.conftest import POSTGRES_URL, Result, Wallet, _admin, run_cli
 NOW = "2026-01-05T10:00:00Z"
 LATER = "2026-01-05T11:00:00Z"
 NO_WALLET = "no wallet at {}; start one with: marginctl deposit USDT 1000"
+#: With --db the hint names the same wallet, quoted for the shell.
+NO_WALLET_AT = "no wallet at {0}; start one with: marginctl --db {0} deposit USDT 1000"
 READ_COMMANDS = [
     ["status"],
     ["history"],
@@ -136,9 +138,18 @@ def test_a_read_of_a_missing_wallet_says_so_and_creates_nothing(tmp_path: Path, 
         assert result.code == 2, result.err
         line = one_error_line(result)
         if extra:
-            assert result.error() == {"code": "no_wallet", "message": NO_WALLET.format(target)}
+            assert result.error() == {"code": "no_wallet", "message": NO_WALLET_AT.format(target)}
         else:
-            assert line == "error: " + NO_WALLET.format(target)
+            assert line == "error: " + NO_WALLET_AT.format(target)
+    assert [entry for entry in os.listdir(tmp_path) if not entry.startswith("xdg-")] == []
+
+
+def test_a_command_with_bad_arguments_creates_no_wallet(tmp_path: Path) -> None:
+    """A write command checks its arguments before it opens the wallet: a typo leaves no file behind."""
+    target = tmp_path / "new.db"
+    for command in (["deposit", "USDT", "abc"], ["deposit", "UDST", "1"], ["trade", "buy", "BTC/USDT", "-1"]):
+        result = run_cli(["--db", str(target), "--now", NOW, *command, "--json"])
+        assert result.code == 2, result.err
     assert [entry for entry in os.listdir(tmp_path) if not entry.startswith("xdg-")] == []
 
 

@@ -10,11 +10,16 @@ all released together; runs on SQLite and, with MARGINCTL_TEST_POSTGRES_URL, on 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import new_wallet
+import pytest
+
+from marginctl.domain.times import parse_time
+from marginctl.services import context as context_module
+from tests.conftest import POSTGRES_URL, Wallet, new_wallet
 from tests.reliability.support import Store, run_workers
 
 WORKERS = 8
@@ -87,3 +92,34 @@ def test_cron_accrue_a_person_and_a_bot_racing_on_the_real_clock_all_succeed(tmp
     assert store.duplicated_hours() == []
     assert store.balances()[("main", "cross", "USDT", "borrowed")] == Decimal("-500")
     assert wallet.ok("audit")["ok"] is True
+
+
+class _ClockAMinuteBehind(datetime):
+    """This machine's clock, a minute behind the others sharing the wallet."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return datetime.now(tz) - timedelta(minutes=1)
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="PostgreSQL pass: a wallet shared by several machines")
+def test_on_postgresql_a_machine_whose_clock_is_behind_still_writes(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a write takes the server's clock under the lock, so a second machine a minute behind the
+    first is not refused as `clock_backwards`, and the times still never run backwards."""
+    first = wallet.ok("deposit", "USDT", "1")
+    monkeypatch.setattr(context_module, "datetime", _ClockAMinuteBehind)
+    second = wallet.ok("deposit", "USDT", "1")
+    assert parse_time(second["time"]) >= parse_time(first["time"])
+
+
+def test_on_sqlite_a_clock_set_back_is_refused_and_says_why(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SQLite wallet is one machine's file: the system clock serves, and one set back is refused, saying why."""
+    if POSTGRES_URL is not None:
+        pytest.skip("SQLite pass")
+    wallet.ok("deposit", "USDT", "1")
+    monkeypatch.setattr(context_module, "datetime", _ClockAMinuteBehind)
+    result = wallet.run("deposit", "USDT", "1", "--json")
+    assert (result.code, result.error()["code"]) == (2, "clock_backwards")
+    assert "the clock was set back" in result.error()["message"]
