@@ -42,12 +42,15 @@ class _Input(io.StringIO):
         return self.terminal
 
 
-def run_cli(args: list[str], stdin: str = "", terminal: bool = False) -> Result:
-    """Run `marginctl ARGS` in this process: exit code, stdout and stderr as a user would see them."""
+def run_cli(args: list[str], stdin: str | io.TextIOBase = "", terminal: bool = False) -> Result:
+    """Run `marginctl ARGS` in this process: exit code, stdout and stderr as a user would see them.
+
+    `stdin` is what the user types, or a stream of its own (one that raises KeyboardInterrupt: Ctrl-C).
+    """
     out, err = io.StringIO(), io.StringIO()
     old_argv, old_stdin = sys.argv, sys.stdin
     sys.argv = ["marginctl", *args]
-    sys.stdin = _Input(stdin, terminal)
+    sys.stdin = _Input(stdin, terminal) if isinstance(stdin, str) else stdin
     code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -6,18 +6,14 @@ cell fits whole on one line, else one block of `Header: value` lines per row.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import re
-import sys
-from collections.abc import Iterator
 from importlib.metadata import version
 from typing import Any
 
 import pytest
 
-from marginctl.cli import main
 from tests.conftest import Result, Wallet, asset_row, run_cli
 
 DAY = "2026-01-05"
@@ -426,37 +422,12 @@ class _CtrlC(io.StringIO):
         raise KeyboardInterrupt
 
 
-@contextlib.contextmanager
-def _ctrl_c_at_the_prompt() -> Iterator[None]:
-    old = sys.stdin
-    sys.stdin = _CtrlC()
-    try:
-        yield
-    finally:
-        sys.stdin = old
-
-
-def run_main(args: list[str]) -> Result:
-    out, err = io.StringIO(), io.StringIO()
-    old_argv = sys.argv
-    sys.argv = ["marginctl", *args]
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as stop:
-                code = stop.code if isinstance(stop.code, int) else 1
-    finally:
-        sys.argv = old_argv
-    return Result(code, out.getvalue(), err.getvalue())
-
-
 def test_ctrl_c_at_a_prompt_ends_the_line_says_interrupted_and_exits_130(wallet: Wallet) -> None:
     wallet.ok("deposit", "USDT", "100", now=at("10:00:00"))
-    with _ctrl_c_at_the_prompt():
-        result = run_main(["--db", wallet.target, "--now", at("10:01:00"), "transfer", "USDT", "10"])
-        as_json = run_main(["--db", wallet.target, "--now", at("10:01:00"), "transfer", "USDT", "10", "--json"])
+    result = run_cli(["--db", wallet.target, "--now", at("10:01:00"), "transfer", "USDT", "10"], stdin=_CtrlC())
+    as_json = run_cli(
+        ["--db", wallet.target, "--now", at("10:01:00"), "transfer", "USDT", "10", "--json"], stdin=_CtrlC()
+    )
     assert result.code == 130
     assert result.out.endswith(AGREEMENT_PROMPT + "\n")
     assert result.err == "error: interrupted\n"
