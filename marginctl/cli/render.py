@@ -156,9 +156,9 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
     if document["unpricedAssets"]:
         lines.append(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued, no borrowing[/]")
     for line in lines:
-        console.print(line)
+        console.print(Text(line))
     if is_margin and document["marginLevelStatus"] in WARNINGS:
-        console.print(_warning_panel(document))
+        _print_warning(console, document)
     console.print()
 
 
@@ -182,9 +182,15 @@ WARNINGS = {
 }
 
 
-def _warning_panel(document: dict[str, Any]) -> Panel:
+def _print_warning(console: Console, document: dict[str, Any]) -> None:
+    """The warning in a panel when each suggested command fits inside it on one line; else without a border.
+
+    A suggested command is never broken by a newline of ours (soft wrap: a narrow terminal folds it, and a
+    copy of it is still one command).
+    """
     status = document["marginLevelStatus"]
     title, first = WARNINGS[status]
+    title = title.format(**document)
     lines = [first.format(**document)]
     for row in document["userAssets"]:
         change = row.get("liquidationPriceChangePercent")
@@ -194,15 +200,21 @@ def _warning_panel(document: dict[str, Any]) -> Panel:
         lines.append(
             f"{row['asset']} may {direction} {change.lstrip('-')}% (to {row['liquidationPrice']}) before liquidation."
         )
-    actions = document.get("riskActions", [])
-    if actions:
+    commands = [f"  {action}" for action in document.get("riskActions", [])]
+    if commands:
         lines.append("To lower the risk, any of:")
-        lines.extend(f"  {action}" for action in actions)
     else:
         lines.append("Nothing in this wallet can lower the risk now; the cooling-off blocks transfers in.")
-    return Panel(
-        Text("\n".join(lines)), title=title.format(**document), border_style=STATUS_STYLES[status], expand=False
-    )
+    style = STATUS_STYLES[status]
+    panel_border = 4  # "│ " and " │"
+    if max((len(command) for command in commands), default=0) + panel_border <= console.width:
+        console.print(Panel(Text("\n".join(lines + commands)), title=title, border_style=style, expand=False))
+        return
+    console.print(Text(title, style=style))
+    for line in lines:
+        console.print(Text(line))
+    for command in commands:
+        console.print(Text(command), soft_wrap=True)
 
 
 def prices_table(result: list[dict[str, Any]]) -> None:

@@ -489,6 +489,21 @@ def test_pre_liquidation_is_titled_so_and_advises_only_what_works(
     assert "  marginctl trade sell BTC/USDT 0.29980000 --side-effect auto-repay" in text
 
 
+@pytest.mark.parametrize("width", ["50", "80"])
+def test_a_suggested_command_is_never_broken_across_lines(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch, width: str
+) -> None:
+    """The advice "  marginctl trade sell BTC/USDT 0.29980000 --side-effect auto-repay" is 67 characters; with
+    the panel's 4 columns of border it needs 71, so at 50 columns the warning drops its border, and each
+    command is still one line of output (a narrow terminal folds it, a copy of it stays one command)."""
+    monkeypatch.setenv("COLUMNS", width)
+    long_btc_on_borrowed_usdt(wallet)
+    lines = wallet.run("status", now=at("10:31:00")).out.splitlines()
+    command = "marginctl trade sell BTC/USDT 0.29980000 --side-effect auto-repay"
+    assert command in [line.strip("│ ") for line in lines]
+    assert any("Pre-liquidation: liquidation at 1.1" in line for line in lines)
+
+
 def test_during_a_cooling_off_the_panel_does_not_advise_a_transfer_in(wallet: Wallet) -> None:
     long_btc_on_borrowed_usdt(wallet, cooloff=True)
     document = wallet.ok("status", now=at("10:31:00"))
@@ -518,7 +533,7 @@ def test_at_a_margin_call_repay_is_advised_for_what_is_free(wallet: Wallet) -> N
 def test_force_liquidation_panel_says_the_next_price_update_liquidates() -> None:
     from rich.console import Console
 
-    from marginctl.cli.render import _warning_panel
+    from marginctl.cli.render import _print_warning
 
     document = {
         "marginLevelStatus": "FORCE_LIQUIDATION",
@@ -529,7 +544,7 @@ def test_force_liquidation_panel_says_the_next_price_update_liquidates() -> None
         "riskActions": ["marginctl transfer USDT AMOUNT --to cross"],
     }
     console = Console(width=120, record=True)
-    console.print(_warning_panel(document))
+    _print_warning(console, document)
     text = console.export_text()
     assert "Liquidation: margin level at or below 1.1" in text
     assert "Margin level 1.09000000 is at or below the liquidation level 1.1" in text
