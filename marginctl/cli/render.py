@@ -156,10 +156,21 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
     if document["unpricedAssets"]:
         lines.append(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued, no borrowing[/]")
     for line in lines:
-        console.print(Text(line))
+        _print_summary_line(console, line)
     if is_margin and document["marginLevelStatus"] in WARNINGS:
         _print_warning(console, document)
     console.print()
+
+
+def _print_summary_line(console: Console, line: str) -> None:
+    """A line of Rich markup; one too long for the screen breaks at its " · " first, so a label stays
+    beside its figure ("liability 500.00500000 USDT" on one line)."""
+    parts = line.split(" · ")
+    if Text.from_markup(line).cell_len <= console.width or len(parts) == 1:
+        console.print(line)
+        return
+    for index, part in enumerate(parts):
+        console.print(part if index == 0 else f"  {part}")
 
 
 #: The warning panel's title and first sentence, by marginLevelStatus.

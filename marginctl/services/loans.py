@@ -136,7 +136,11 @@ def lend(scope: WriteScope, wallet: str, asset: str, requested: Decimal | None) 
         )
     if amount > limits.pool:
         raise PoolInsufficient(f"the lending pool holds only {format_amount(limits.pool, places)} {asset}")
-    if amount > limits.headroom or amount <= 0:
+    if amount <= 0:
+        raise ExceedsMaxBorrowable(
+            f"nothing to borrow: the max borrowable {asset} in {wallet} is 0; transfer collateral in first"
+        )
+    if amount > limits.headroom:
         raise ExceedsMaxBorrowable(
             f"borrowing {shown} {asset} exceeds the max borrowable {format_amount(limits.max, places)} {asset}"
         )

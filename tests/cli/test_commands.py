@@ -440,3 +440,16 @@ def test_json_output_is_one_document_on_stdout(wallet: Wallet) -> None:
     # amounts are strings, never numbers
     assert isinstance(document["amount"], str)
     assert isinstance(document["free"], str)
+
+
+def test_borrow_max_with_nothing_borrowable_says_so(wallet: Wallet) -> None:
+    """No collateral in cross: max borrowable = (3 − 1) × 0 − 0 = 0, so `max` names that, not '0 exceeds 0'."""
+    wallet.ok("deposit", "USDT", "100", now="2026-01-05T10:00:00Z")
+    result = wallet.run("borrow", "USDT", "max", "--yes", "--json", now="2026-01-05T10:01:00Z")
+    assert (result.code, result.error()) == (
+        3,
+        {
+            "code": "exceeds_max_borrowable",
+            "message": "nothing to borrow: the max borrowable USDT in cross is 0; transfer collateral in first",
+        },
+    )

@@ -548,3 +548,19 @@ def test_force_liquidation_panel_says_the_next_price_update_liquidates() -> None
     text = console.export_text()
     assert "Liquidation: margin level at or below 1.1" in text
     assert "Margin level 1.09000000 is at or below the liquidation level 1.1" in text
+
+
+def test_a_summary_line_too_long_for_the_screen_breaks_between_its_parts(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1000 USDT in cross, 500 borrowed: assets 1500, liability 500 + 500 × 0.00024 / 24 = 500.005. The line
+    "Total asset value 1500.00000000 USDT · liability 500.00500000 USDT · net 999.99500000 USDT" is 87
+    characters: at 80 columns each label stays beside its figure."""
+    monkeypatch.setenv("COLUMNS", "80")
+    wallet.ok("deposit", "USDT", "1000", now=at("10:00:00"))
+    wallet.ok("transfer", "USDT", "1000", "--yes", now=at("10:00:01"))
+    wallet.ok("borrow", "USDT", "500", "--yes", now=at("10:00:02"))
+    lines = wallet.run("status", now=at("10:01:00")).out.splitlines()
+    assert "Total asset value 1500.00000000 USDT" in lines
+    assert "  liability 500.00500000 USDT" in lines
+    assert "  net 999.99500000 USDT" in lines
