@@ -35,16 +35,28 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> float
     return time.perf_counter() - start
 
 
+#: Starts the command and reports its rusage. Linux carries a process's peak RSS into a child it forks and
+#: execs (signal->maxrss), so a child of the runner (grown by its fixtures) would report the runner's peak:
+#: this small go-between forks the measured command from a small process instead.
+_MEASURE = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n"
+)
+
+
 def run_measured(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one process (os.wait4: that child's own rusage)."""
+    """Wall seconds and peak resident memory (MB) of one process (its own rusage, through `_MEASURE`)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    report = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
     seconds = time.perf_counter() - start
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
-    return seconds, usage.ru_maxrss / 1024  # Linux reports kilobytes
+    code, max_rss_kb = int(report[0]), int(report[1])
+    if code != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {code}")
+    return seconds, max_rss_kb / 1024  # Linux reports kilobytes
 
 
 def paired_ratio(

@@ -47,7 +47,7 @@ def exit_code_for(error: MarginctlError) -> int:
 def screen_width() -> int:
     """Columns to lay text out in: $COLUMNS if set, else the terminal's width, else (piped) 120."""
     columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
+    if columns.isascii() and columns.isdigit() and int(columns) > 0:
         return int(columns)
     if sys.stdout.isatty():
         import shutil

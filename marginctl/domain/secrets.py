@@ -9,11 +9,12 @@ MASK = "***"
 
 #: `scheme://user:password@`: the password runs to the last `@` of the word (a password may hold `@` or `/`).
 _USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):\S*@")
-#: `key=value` after the start, a space, a quote, `?`, `&`, `;` or `,`: a URL query item or a libpq conninfo pair,
-#: whose value may be single-quoted with backslash escapes (libpq's conninfo syntax).
-_PAIR = re.compile(
-    r"(?P<head>(?:^|[\s?&;,'\"(])(?P<key>[A-Za-z0-9_%.-]+)\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*'|[^\s&;'\"]*)"
-)
+#: A URL query item `?key=value` or `&key=value`: the value runs to the next `&`, `#` or the end of the word
+#: (quotes included: they are characters of the value).
+_QUERY_ITEM = re.compile(r"(?P<head>[?&](?P<key>[A-Za-z0-9_%.-]+)=)(?P<value>[^&#\s]*)")
+#: A libpq conninfo pair `key = value` at the start or after a space; the value is single-quoted with backslash
+#: escapes, or runs to the next space (libpq's conninfo syntax).
+_CONNINFO_ITEM = re.compile(r"(?P<head>(?:^|(?<=\s))(?P<key>[A-Za-z0-9_]+)\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*'|\S*)")
 
 
 def mask_secrets(text: str) -> str:
@@ -30,4 +31,4 @@ def mask_secrets(text: str) -> str:
             return match[0]
         return f"{match['head']}{MASK}"
 
-    return _PAIR.sub(pair, text)
+    return _CONNINFO_ITEM.sub(pair, _QUERY_ITEM.sub(pair, text))

@@ -214,10 +214,12 @@ def run_write(
     from marginctl.store.database import TransactionConflict
 
     client_id = validate_client_id(client_id)
+    if at is not None and not market_data:
+        refuse_future_time(at, context.clock())
     fingerprint = json.dumps({"command": command, **arguments}, sort_keys=True, default=str)
     for attempt in range(CONFLICT_RETRIES):
         try:
-            return _write_once(context, command, fingerprint, client_id, action, at, catch_up, market_data)
+            return _write_once(context, command, fingerprint, client_id, action, at, catch_up)
         except TransactionConflict:
             time.sleep(0.05 * (attempt + 1))
     raise DatabaseBusy(f"the wallet {context.database.shown} stayed too busy; try again")
@@ -231,7 +233,6 @@ def _write_once(
     action: Callable[[WriteScope], Any],
     at: datetime | None,
     catch_up: bool,
-    market_data: bool,
 ) -> Any:
     with context.transaction(write=True) as tx:
         account = lookup_account(tx, context)
@@ -245,7 +246,7 @@ def _write_once(
                     )
                 context.replayed_client_id = client_id
                 return _marked_replayed(json.loads(previous["result"]))
-        event_time = take_event_time(tx, context, at, market_data=market_data)
+        event_time = take_event_time(tx, context, at)
         if account is None:
             ledger.create_account(tx, context.account_name, is_system=False, at=event_time)
             account = ledger.find_account(tx, context.account_name)
@@ -280,27 +281,30 @@ def _marked_replayed(result: Any) -> Any:
     return result
 
 
-def take_event_time(
-    tx: Transaction, context: Context, at: datetime | None = None, *, market_data: bool = False
-) -> datetime:
+def take_event_time(tx: Transaction, context: Context, at: datetime | None = None) -> datetime:
     """A write's event time, taken once `tx` holds the write lock, with the wallet's clock moved to it.
 
     On the system clock the time is read here, under the lock: every writer before this one has committed
     and read its time earlier, so writers that queue never refuse each other (DESIGN §6). On PostgreSQL the
-    server's clock is read, so machines sharing the wallet agree on one clock. A given event
-    time (`--at`, `--until`) later than the command's clock is refused, or it would hold back every later
-    write on the real clock; a replay's candles (`market_data`) may run past the clock, as a simulation.
+    server's clock is read, so machines sharing the wallet agree on one clock. A given event time (`--at`,
+    `--until`, a replay's first candle) is taken as it is; run_write has refused one in the future.
     """
-    clock = context.now if context.now is not None else (ledger.shared_clock(tx) or datetime.now(UTC))
     if at is None:
+        clock = context.now if context.now is not None else (ledger.shared_clock(tx) or datetime.now(UTC))
         advance_clock(tx, clock, system_clock=context.now is None)
         return clock
-    if at > clock and not market_data:
+    advance_clock(tx, at)
+    return at
+
+
+def refuse_future_time(at: datetime, clock: datetime) -> None:
+    """A given event time (`--at`, `--until`) later than the command's clock would hold back every later write
+    on the real clock. Checked before the wallet is opened (a refused command creates none); the clock only
+    moves forward, so a time refused now would be refused under the lock too."""
+    if at > clock:
         raise TimeInFuture(
             f"time {to_display(at)} is in the future: the clock says {to_display(clock)}; give a time at or before it"
         )
-    advance_clock(tx, at)
-    return at
 
 
 def advance_clock(tx: Transaction, moment: datetime, *, system_clock: bool = False) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from marginctl.domain.clock import ONE_HOUR
-from marginctl.domain.errors import ClockBackwards, InvalidInput
+from marginctl.domain.errors import ClockBackwards, InvalidInput, TimeInFuture
 from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, parse_candle, symbol_of_file
 from marginctl.domain.money import format_ratio, from_text
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
@@ -136,6 +136,12 @@ def import_klines(
 
     arguments = {"pair": pair, "files": files, "interval": interval}
     first = to_display(candles[0].open_time)
+    if context.now is None and candles[-1].close_time > context.clock():
+        # On the real clock a candle from the future would hold back every later write, as `--at` would.
+        raise TimeInFuture(
+            f"the candles run to {to_display(candles[-1].close_time)}, later than the clock; "
+            f"replay them into a simulated wallet: marginctl --db replay.db --now {first} deposit USDT 1000"
+        )
     try:
         # The first candle may not be older than the wallet's last event; the clock ends at the last one.
         return run_write(

@@ -188,10 +188,7 @@ class Database:
             raise self.postgresql_error(error) from None
 
     def postgresql_error(self, error: Any) -> Exception:
-        translated = _translate_postgresql_error(error, self.shown)
-        if isinstance(translated, MarginctlError) and self.postgresql and self.postgresql.password:
-            translated.message = translated.message.replace(self.postgresql.password, "***")
-        return translated
+        return _translate_postgresql_error(error, self.shown)
 
     def _sqlite(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -514,7 +511,12 @@ def _plain_path(target: str) -> Path:
 
 def _sqlite_url_path(target: str) -> Path:
     """`sqlite:///relative/file.db` or `sqlite:////absolute/file.db` (SQLAlchemy's form), percent-decoded."""
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        raise DatabaseError(
+            f"{target[:80]} is not a valid SQLite URL: write sqlite:///relative.db or sqlite:////absolute.db"
+        ) from None
     if parts.netloc:
         raise DatabaseError("a SQLite URL has no host: write sqlite:///relative.db or sqlite:////absolute.db")
     if parts.query or parts.fragment or "?" in target or "#" in target:
@@ -532,8 +534,15 @@ def _sqlite_url_path(target: str) -> Path:
 
 
 def _postgresql_database(target: str) -> Database:
+    if any(character.isspace() for character in target):
+        # not echoed: the part of a password after a space would be shown
+        raise DatabaseError("a database URL cannot contain spaces; write a space in a name or password as %20")
     shown = mask_secrets(target)
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+        parts.hostname  # noqa: B018 (parsed here, so a malformed host is refused here)
+    except ValueError:
+        raise DatabaseError(f"{shown} is not a valid database URL ({_URL_HINT})") from None
     if parts.fragment:
         raise DatabaseError(f"a PostgreSQL URL cannot carry a #fragment (write # as %23): {shown}")
     try:

@@ -91,6 +91,23 @@ def test_no_form_of_password_is_ever_printed(
             assert len(result.err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("secret", ["a", "p", "ab'cd", 'ab"cd', "ab cd", "ab%20cd"])
+@pytest.mark.parametrize("where", ["alice:{secret}@", "alice@"], ids=["userinfo", "query"])
+def test_an_odd_or_one_letter_password_is_never_printed(secret: str, where: str) -> None:
+    """Quotes, a space, one letter: no part of the password is printed, and the message is not mangled (a
+    one-letter password replaced everywhere it occurs would turn 'cannot' into 'c***nnot' and give it away)."""
+    pytest.importorskip("psycopg")
+    query = "" if "{secret}" in where else "?password={secret}"
+    url = f"postgresql+psycopg://{where}127.0.0.1:{_closed_port()}/wallet{query}".format(secret=secret)
+    result = run_cli(["--db", url, "status", "--json"])
+    assert result.code == 2, result.err
+    message = result.error()["message"]
+    assert "***" not in message.replace(":***@", "").replace("password=***", "")
+    for piece in {secret, *secret.split(), *secret.split("'"), *secret.split('"')} - {"", "a", "p", "ab"}:
+        assert piece not in message, piece
+    assert "cannot use the wallet" in message or "cannot contain spaces" in message
+
+
 @pytest.mark.parametrize(
     "conninfo",
     [f"host=127.0.0.1 port=1 dbname=wallet password={SECRET}", f"host=127.0.0.1 password = '{SECRET} x'"],

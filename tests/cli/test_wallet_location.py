@@ -147,7 +147,13 @@ def test_a_read_of_a_missing_wallet_says_so_and_creates_nothing(tmp_path: Path, 
 def test_a_command_with_bad_arguments_creates_no_wallet(tmp_path: Path) -> None:
     """A write command checks its arguments before it opens the wallet: a typo leaves no file behind."""
     target = tmp_path / "new.db"
-    for command in (["deposit", "USDT", "abc"], ["deposit", "UDST", "1"], ["trade", "buy", "BTC/USDT", "-1"]):
+    for command in (
+        ["deposit", "USDT", "abc"],
+        ["deposit", "UDST", "1"],
+        ["trade", "buy", "BTC/USDT", "-1"],
+        ["price", "set", "BTC/USDT", "61000", "--at", "2099-01-01T00:00:00Z"],  # time_in_future
+        ["accrue", "--until", "2099-01-01T00:00:00Z"],
+    ):
         result = run_cli(["--db", str(target), "--now", NOW, *command, "--json"])
         assert result.code == 2, result.err
     assert [entry for entry in os.listdir(tmp_path) if not entry.startswith("xdg-")] == []
@@ -228,6 +234,8 @@ def test_a_postgresql_url_without_psycopg_says_how_to_install_it(monkeypatch: py
         ("postgresql+foo://alice@127.0.0.1/wallet", "unsupported PostgreSQL driver 'foo'"),
         ("postgresql+psycopg2://alice@127.0.0.1/wallet", "unsupported PostgreSQL driver 'psycopg2'"),
         ("mysql://alice@127.0.0.1/wallet", "unsupported database URL scheme 'mysql'"),
+        ("postgresql://alice@[::1/wallet", "is not a valid database URL"),
+        ("sqlite://[x/a.db", "is not a valid SQLite URL"),
     ],
 )
 def test_a_url_typo_is_one_line_exit_2(url: str, says: str) -> None:

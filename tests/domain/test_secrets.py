@@ -26,6 +26,10 @@ from marginctl.domain.secrets import mask_secrets
             "cannot use the wallet postgresql://u@h/db?password=***: refused",
             "cannot use the wallet postgresql://u@h/db?password=***: refused",
         ),
+        # quotes are characters of a URL's query value, and of an unquoted conninfo value
+        ("postgresql://alice@h/db?password=ab'cd", "postgresql://alice@h/db?password=***"),
+        ('postgresql://alice@h/db?password=ab"cd&x=1', "postgresql://alice@h/db?password=***&x=1"),
+        ("host=h password=ab'cd dbname=db", "host=h password=*** dbname=db"),
         ("/tmp/a&b=c;d.db", "/tmp/a&b=c;d.db"),
         ("no wallet at real.db#paper", "no wallet at real.db#paper"),
         ("postgresql://alice@h/db", "postgresql://alice@h/db"),

@@ -63,8 +63,8 @@ def test_an_event_time_later_than_the_system_clock_is_refused_and_changes_nothin
     assert "2099-06-01T00:00:00Z" in error["message"]
     assert Store(wallet.target).balances() == before
     assert wallet.ok("price", "show") == prices_before
-    # nothing holds the wallet back: the next write on the real clock, cron's accrue, still works
-    assert wallet.ok("accrue")["hoursProcessed"] >= 0
+    # nothing holds the wallet back: the next write on the real clock, cron's accrue, still exits 0 (ok checks it)
+    wallet.ok("accrue")
     wallet.ok("deposit", "USDT", "1")
 
 
@@ -216,3 +216,19 @@ def test_replaying_candles_older_than_the_wallet_says_to_start_it_with_now(walle
     assert error["code"] == "clock_backwards"
     assert "--now at or before 2026-03-01T10:00:00Z" in error["message"]
     assert "marginctl --db replay.db --now 2026-03-01T10:00:00Z deposit USDT 1000" in error["message"]
+
+
+def test_candles_from_the_future_are_refused_on_the_real_clock(wallet: Wallet, tmp_path: Path) -> None:
+    """On the system clock a replay of candles dated 2030 would move the wallet's clock to 2030 and refuse
+    every later real-clock write, cron's accrue included: refused as `time_in_future`, nothing changed."""
+    wallet.ok("deposit", "USDT", "1000")
+    before = wallet.fingerprint()
+    future = [(at.replace(at[:10], "2030-01-01"), prices) for at, prices in KLINES]
+    path = write_klines(tmp_path, [kline_row(at, prices) for at, prices in future])
+
+    error = refused(wallet, "price", "import", str(path), "--pair", "BTC/USDT")
+
+    assert error["code"] == "time_in_future"
+    assert "marginctl --db replay.db --now 2030-01-01T10:00:00Z deposit USDT 1000" in error["message"]
+    assert wallet.fingerprint() == before
+    wallet.ok("deposit", "USDT", "1")  # the real clock still writes
