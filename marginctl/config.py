@@ -483,8 +483,6 @@ def _rules(
             f"must be at least the borrow level L/(L-1) = {round_down(borrow_level, 8).normalize():f} "
             f"at {section.leverage}x, got {section.transfer_out_level:f}",
         )
-    if section.pre_liquidation_margin < 0:
-        raise fail(f"{key}.pre_liquidation_margin", "must not be negative")
     if not 0 <= section.liquidation_fee_rate < 1:
         raise fail(f"{key}.liquidation_fee_rate", "must be between 0 and 1")
     return MarginRules(
