@@ -30,8 +30,9 @@ def marginctl_command() -> list[str]:
 
 
 def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of one run; a command that fails is an error, never a timing."""
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
     return time.perf_counter() - start
 
 

@@ -33,7 +33,8 @@ LOAN_SLOTS = [
 
 def new_wallet(path: Path, now: str = "2026-06-01T00:00:00Z") -> sqlite3.Connection:
     """A wallet made by marginctl itself (schema, seed), then opened for bulk writes."""
-    path.unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
     subprocess.run(
         [*marginctl_command(), "--now", now, "deposit", "USDT", "1", "--json"],
         env=environment(path),

@@ -122,7 +122,8 @@ def price_import(workdir: Path) -> list[Figure]:
             for step in steps:
                 subprocess.run([*run, *account, *step], env=env, check=True, stdout=subprocess.DEVNULL)
 
-    command = ["price", "import", str(klines), "--pair", "BTC/USDT", "--json"]
+    # a year of candles from 2026-07: a simulation on its own clock (on the real clock later candles are refused)
+    command = ["--now", "2026-06-01T00:00:00Z", "price", "import", str(klines), "--pair", "BTC/USDT", "--json"]
     samples = []
     for _ in range(2):
         prepare(db)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.readme_examples import marginctl_executable as installed_marginctl
+
 
 def marginctl_executable() -> str:
-    beside_python = Path(sys.executable).parent / "marginctl"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("marginctl")
-    if found is None:
+    """The installed console script (found as the README's examples find it), or skip."""
+    try:
+        return installed_marginctl()
+    except RuntimeError:
         pytest.skip("the marginctl console script is not installed")
-    return found
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
