@@ -85,13 +85,14 @@ def _admin() -> Any:
     return psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
 
 
-def _postgres_wallet_url() -> str:
-    """A fresh database per wallet, cloned from a migrated (not seeded) template: Alembic runs once."""
+def postgres_database_url(template: str | None = TEMPLATE) -> str:
+    """A fresh database on the test server: by default cloned from a migrated (not seeded) template, so
+    Alembic runs once; with `template=None` an empty one."""
     assert POSTGRES_URL is not None
     base, _, _ = POSTGRES_URL.rpartition("/")
     name = f"w_{uuid.uuid4().hex[:16]}"
     with _admin() as connection:
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+        connection.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return f"{base}/{name}"
 
 
@@ -156,7 +157,7 @@ class Wallet:
 
 def new_wallet(file: Path) -> Wallet:
     """A wallet on this pass's engine (a SQLite file, or a fresh PostgreSQL database)."""
-    return Wallet(file, url=_postgres_wallet_url() if POSTGRES_URL else None)
+    return Wallet(file, url=postgres_database_url() if POSTGRES_URL else None)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_corpus import file_modes_enforced
-from tests.conftest import POSTGRES_URL, Result, Wallet, _admin, run_cli
+from tests.conftest import POSTGRES_URL, Result, Wallet, _admin, postgres_database_url, run_cli
 
 NOW = "2026-01-05T10:00:00Z"
 LATER = "2026-01-05T11:00:00Z"
@@ -188,13 +188,8 @@ def test_a_read_does_not_turn_an_empty_file_into_a_wallet_but_a_write_does(tmp_p
 
 @pytest.mark.skipif(POSTGRES_URL is None, reason="needs the PostgreSQL pass")
 def test_a_read_of_an_empty_postgresql_database_is_no_wallet_and_creates_no_tables() -> None:
-    assert POSTGRES_URL is not None
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    name = f"empty_{os.getpid()}"
-    with _admin() as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
+    url = postgres_database_url(template=None)
+    name = url.rpartition("/")[2]
     try:
         result = run_cli(["--db", url, "status", "--json"])
         assert result.code == 2
