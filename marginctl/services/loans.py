@@ -59,11 +59,11 @@ def borrow_quote(context: Context, asset_text: str, amount_text: str, isolated: 
     config = context.config
     wallet, asset = _wallet_and_asset(config, asset_text, isolated)
     places = config.places(asset)
+    requested = parse_amount_or(amount_text, places, MAX)  # checked before the wallet is opened
     with context.read() as tx:
         account = ledger.find_account(tx, context.account_name)
         position = wallet_position(tx, config, int(account["id"]) if account else None, wallet)
         limits = borrow_limits(tx, config, position, asset)
-    requested = parse_amount_or(amount_text, places, MAX)
     amount = limits.max if requested is None else requested
     daily = config.assets[asset].daily_interest_rate
     return {
