@@ -117,6 +117,16 @@ def fresh_wallet(template: Path, folder: Path) -> Path:
     return wallet
 
 
+def edited_wallet(template: Path, folder: Path, sql: str) -> Path:
+    """A real wallet with one statement run on it behind marginctl's back (a damaged or foreign wallet)."""
+    wallet = fresh_wallet(template, folder)
+    connection = sqlite3.connect(wallet)
+    connection.execute(sql)
+    connection.commit()
+    connection.close()
+    return wallet
+
+
 def build_db(kind: str, template: Path, folder: Path) -> Path:
     """The `--db` target of a database case."""
     if kind == "truncated":
@@ -145,12 +155,7 @@ def build_db(kind: str, template: Path, folder: Path) -> Path:
         connection.close()
         return target
     if kind == "newer_schema":
-        wallet = fresh_wallet(template, folder)
-        connection = sqlite3.connect(wallet)
-        connection.execute("UPDATE alembic_version SET version_num = '9999'")
-        connection.commit()
-        connection.close()
-        return wallet
+        return edited_wallet(template, folder, "UPDATE alembic_version SET version_num = '9999'")
     if kind == "read_only":
         wallet = fresh_wallet(template, folder)
         wallet.chmod(0o444)
@@ -158,12 +163,7 @@ def build_db(kind: str, template: Path, folder: Path) -> Path:
     if kind == "missing_folder":
         return folder / "no-such-folder" / "wallet.db"
     if kind == "bad_meta":
-        wallet = fresh_wallet(template, folder)
-        connection = sqlite3.connect(wallet)
-        connection.execute("UPDATE meta SET value = 'garbage' WHERE key = 'last_event_at'")
-        connection.commit()
-        connection.close()
-        return wallet
+        return edited_wallet(template, folder, "UPDATE meta SET value = 'garbage' WHERE key = 'last_event_at'")
     raise AssertionError(f"unknown db kind {kind!r}")
 
 
