@@ -54,6 +54,11 @@ class Context:
         """The command's time at this moment: the given clock, else the system clock now."""
         return self.now if self.now is not None else datetime.now(UTC)
 
+    def clock_under_lock(self, tx: Transaction) -> datetime:
+        """The time a write records, read once `tx` holds the write lock: the given clock, else PostgreSQL's
+        (one clock for every machine sharing the wallet), else the system clock."""
+        return self.now if self.now is not None else (ledger.shared_clock(tx) or datetime.now(UTC))
+
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         with self.transaction(write=False) as tx:
@@ -148,7 +153,7 @@ def seed_if_new(context: Context, write: bool = True) -> None:
     with context.database.transaction(write=True) as tx:
         if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
             return
-        now = context.clock()
+        now = context.clock_under_lock(tx)
         ids = {name: create_account(tx, name, is_system=True, at=now) for name in SYSTEM_ACCOUNTS}
         for holder, funds in (
             ("lending-pool", context.config.lending_pool),
@@ -290,7 +295,7 @@ def take_event_time(tx: Transaction, context: Context, at: datetime | None = Non
     `--until`, a replay's first candle) is taken as it is; run_write has refused one in the future.
     """
     if at is None:
-        clock = context.now if context.now is not None else (ledger.shared_clock(tx) or datetime.now(UTC))
+        clock = context.clock_under_lock(tx)
         advance_clock(tx, clock, system_clock=context.now is None)
         return clock
     advance_clock(tx, at)
