@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from marginctl.domain.errors import InvalidAmount, MinNotional
 from marginctl.domain.money import MONEY_CONTEXT, div, mul, parse_amount, round_down, round_up
@@ -109,3 +109,21 @@ def fill(side: str, quantity: Decimal, price: Decimal, fee_rate: Decimal, base_p
 def hold_for(side: str, quantity: Decimal, price: Decimal, quote_places: int) -> Decimal:
     """What an order locks: a buy the quote it may spend (rounded up), a sell its base quantity."""
     return round_up(mul(quantity, price), quote_places) if side == BUY else quantity
+
+
+def close_quantity(needed: Decimal, fee_rate: Decimal, step_size: Decimal, base_places: int) -> Decimal:
+    """The smallest quantity on the step whose buy brings in at least `needed` base after the fee.
+
+    The fee is taken in the base received (DESIGN §5), so covering a debt of 0.02 BTC at 0.1 % needs
+    0.02 / 0.999 = 0.0200200…, up to the step 0.00001: 0.02003 (fee 0.00002003 → 0.00002003 rounded up to
+    8 places, receives 0.02000997 ≥ 0.02).
+    """
+    if needed <= 0:
+        return Decimal(0)
+    quantity = mul(
+        (div(needed, Decimal(1) - fee_rate) / step_size).to_integral_value(rounding=ROUND_UP, context=MONEY_CONTEXT),
+        step_size,
+    )
+    while quantity - round_up(mul(quantity, fee_rate), base_places) < needed:
+        quantity += step_size
+    return quantity

@@ -25,7 +25,7 @@ from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.accrual import catch_up_account
 from marginctl.services.context import Context, WriteScope, lookup_account, refuse_while_cooling_off, run_write
 from marginctl.services.loans import lend, settle_debt
-from marginctl.services.prices import pair_quotes
+from marginctl.services.prices import asset_prices, pair_quotes
 from marginctl.services.risk import wallet_position
 from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
@@ -37,7 +37,7 @@ ORDER_ID = re.compile(r"[0-9]{1,18}")
 ORDER_COLUMNS = (
     "id, account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, orig_qty, "
     "executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
-    "created_at, updated_at"
+    "created_at, updated_at, order_list_id"
 )
 
 
@@ -148,9 +148,9 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
     order = _load_order(scope.tx, order_id)
     fills: list[dict[str, Any]] = []
     if order_type == rules.MARKET:
-        fills.append(_fill(scope, order, last_price, config.fees.taker, from_locked=False))
+        fills.append(_fill(scope, order, last_price, maker=False, from_locked=False))
     elif order_type == rules.LIMIT and rules.limit_crossed(request.side, reference_price, last_price):
-        fills.append(_fill(scope, order, reference_price, config.fees.taker, from_locked=False))
+        fills.append(_fill(scope, order, reference_price, maker=False, from_locked=False))
     else:
         _lock(scope, order, need)
     result = order_view(config, _load_order(scope.tx, order_id))
@@ -216,9 +216,10 @@ def _lock(scope: WriteScope, order: Row, amount: Decimal) -> None:
     scope.tx.execute("UPDATE orders SET locked_amount = :amount WHERE id = :id", {"amount": amount, "id": order["id"]})
 
 
-def _fill(scope: WriteScope, order: Row, price: Decimal, fee_rate: Decimal, *, from_locked: bool) -> dict[str, Any]:
+def _fill(scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_locked: bool) -> dict[str, Any]:
     """Fill the whole order at `price` against the exchange; the fee goes to the fees account."""
     config = scope.config
+    fee_rate = config.fees.maker if maker else config.fees.taker
     wallet = str(order["wallet"])
     pair = str(order["pair"])
     side = str(order["side"])
@@ -238,11 +239,12 @@ def _fill(scope: WriteScope, order: Row, price: Decimal, fee_rate: Decimal, *, f
         Posting(scope.account_id, wallet, received_asset, FREE, result.received),
         Posting(fees_id, "spot", received_asset, FREE, result.fee),
     ]
-    scope.post(
+    entry_id = scope.post(
         "trade",
         [posting for posting in postings if posting.amount != 0],
         memo=f"order {order['id']} {side} {quantity} {base} at {price}",
     )
+    trade_id = _record_trade(scope, order, price, quantity, result, received_asset, maker, entry_id)
     scope.tx.execute(
         "UPDATE orders SET executed_qty = :quantity, quote_qty = :quote_qty, status = 'FILLED', locked_amount = 0, "
         "updated_at = :at WHERE id = :id",
@@ -256,7 +258,46 @@ def _fill(scope: WriteScope, order: Row, price: Decimal, fee_rate: Decimal, *, f
         "qty": format_amount(quantity, base_places),
         "commission": format_amount(result.fee, fee_places),
         "commissionAsset": received_asset,
+        "tradeId": trade_id,
     }
+
+
+def _record_trade(
+    scope: WriteScope,
+    order: Row,
+    price: Decimal,
+    quantity: Decimal,
+    result: rules.Fill,
+    commission_asset: str,
+    maker: bool,
+    entry_id: int,
+) -> int:
+    """One row per fill (Binance's tradeId), with the quote asset's value for profit and loss."""
+    _, quote = pair_assets(str(order["pair"]))
+    quote_price = asset_prices(scope.tx, scope.config).get(quote)
+    rows = scope.tx.execute(
+        "INSERT INTO trades (order_id, account_id, wallet, pair, side, price, qty, quote_qty, commission, "
+        "commission_asset, is_maker, quote_price, entry_id, at) VALUES (:order_id, :account_id, :wallet, :pair, "
+        ":side, :price, :qty, :quote_qty, :commission, :commission_asset, :is_maker, :quote_price, :entry_id, :at) "
+        "RETURNING id",
+        {
+            "order_id": order["id"],
+            "account_id": scope.account_id,
+            "wallet": order["wallet"],
+            "pair": order["pair"],
+            "side": order["side"],
+            "price": price,
+            "qty": quantity,
+            "quote_qty": result.quote_amount,
+            "commission": result.fee,
+            "commission_asset": commission_asset,
+            "is_maker": maker,
+            "quote_price": quote_price,
+            "entry_id": entry_id,
+            "at": to_storage(scope.at),
+        },
+    )
+    return int(rows[0]["id"])
 
 
 def _auto_repay(scope: WriteScope, wallet: str, asset: str, received: Decimal) -> None:
@@ -299,8 +340,8 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
             catch_up_account(scope.tx, config, account_id, scope.at)
         owner_scope = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
         # A stop that triggers and fills at once takes liquidity; a resting limit made it.
-        fee_rate = config.fees.taker if order_id in triggered_now else config.fees.maker
-        _fill(owner_scope, _load_order(scope.tx, order_id), limit_price, fee_rate, from_locked=True)
+        maker = order_id not in triggered_now
+        _fill(owner_scope, _load_order(scope.tx, order_id), limit_price, maker=maker, from_locked=True)
         fills += 1
     return {"triggered": len(triggered_now), "filled": fills}
 

@@ -144,6 +144,22 @@ interest_charges = Table(
     UniqueConstraint("account_id", "wallet", "asset", "periodic_hour", name="uq_interest_hour"),
 )
 
+order_lists = Table(
+    "order_lists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("list_client_order_id", String(64)),
+    Column("wallet", String(32), nullable=False),
+    Column("pair", String(32), nullable=False),
+    # Binance's names: contingencyType OCO; listStatusType EXEC_STARTED/ALL_DONE; listOrderStatus EXECUTING/ALL_DONE.
+    Column("contingency_type", String(16), nullable=False),
+    Column("list_status_type", String(16), nullable=False),
+    Column("list_order_status", String(16), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+)
+
 orders = Table(
     "orders",
     metadata,
@@ -170,8 +186,34 @@ orders = Table(
     Column("borrowed_amount", Amount, nullable=False),
     Column("created_at", Time, nullable=False),
     Column("updated_at", Time, nullable=False),
+    # The OCO list the order is a leg of (Binance's orderListId), NULL for a single order.
+    Column("order_list_id", Integer, ForeignKey("order_lists.id", name="fk_orders_order_list")),
     Index("ix_orders_open_pair", "status", "pair", "id"),
     Index("ix_orders_account", "account_id", "id"),
+)
+
+trades = Table(
+    "trades",
+    metadata,
+    # Binance's tradeId: one row per fill, with what the fill moved.
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("wallet", String(32), nullable=False),
+    Column("pair", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("price", Amount, nullable=False),
+    Column("qty", Amount, nullable=False),
+    Column("quote_qty", Amount, nullable=False),
+    Column("commission", Amount, nullable=False),
+    Column("commission_asset", String(16), nullable=False),
+    Column("is_maker", Boolean, nullable=False),
+    # The quote asset's price in the valuation asset at the fill (1 for USDT pairs), for profit and loss.
+    Column("quote_price", Amount),
+    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False),
+    Column("at", Time, nullable=False),
+    Index("ix_trades_account", "account_id", "wallet", "id"),
+    Index("ix_trades_order", "order_id"),
 )
 
 loan_accruals = Table(
@@ -196,6 +238,17 @@ risk_events = Table(
     Column("entry_id", Integer, ForeignKey("entries.id")),
     Column("detail", Text),
     Index("ix_risk_events_wallet", "account_id", "wallet", "kind", "at"),
+)
+
+wallet_rules = Table(
+    "wallet_rules",
+    metadata,
+    # The rules a wallet keeps (margin levels, assets and rates, pairs, fees), one row per version;
+    # the newest row whose effective_at has passed is in force.
+    Column("id", Integer, primary_key=True),
+    Column("effective_at", Time, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("source", Text, nullable=False),
 )
 
 meta = Table(

@@ -34,3 +34,12 @@ def test_a_tiny_minimum_notional_is_shown_plain() -> None:
     with pytest.raises(MinNotional) as refused:
         check_min_notional(Decimal("0.00001"), Decimal("0.001"), Decimal("0.0000001"))
     assert refused.value.message == "order value 0.00000001 is below the pair's minimum notional 0.0000001"
+
+
+def test_close_quantity_covers_the_debt_after_the_fee_taken_in_base() -> None:
+    from marginctl.domain.orders import close_quantity
+
+    # 0.02 / 0.999 = 0.020020…, up to the step: 0.02003; fee 0.02003 × 0.001 = 0.00002003 → 0.02000997 ≥ 0.02.
+    # One step less, 0.02002, receives 0.02002 − 0.00002002 = 0.01999998 < 0.02.
+    assert close_quantity(Decimal("0.02"), Decimal("0.001"), Decimal("0.00001"), 8) == Decimal("0.02003")
+    assert close_quantity(Decimal("0"), Decimal("0.001"), Decimal("0.00001"), 8) == 0
