@@ -369,6 +369,41 @@ def trade(
     _run(ctx, as_json, action, render, risk_lines=True)
 
 
+@app.command("trade oco")
+def trade_oco(
+    ctx: typer.Context,
+    side: Annotated[str, typer.Argument(help="buy or sell.")],
+    pair: Annotated[str, typer.Argument(help="Pair, e.g. BTC/USDT.")],
+    quantity: Annotated[str, typer.Argument(help="Base quantity of both legs (rounded down to the step).")],
+    price: Annotated[
+        str | None, typer.Option("--price", help="The limit leg's price (LIMIT_MAKER, take profit).")
+    ] = None,
+    stop: Annotated[str | None, typer.Option("--stop", help="The stop leg's trigger price (STOP_LOSS_LIMIT).")] = None,
+    stop_limit: Annotated[
+        str | None, typer.Option("--stop-limit", help="The stop leg's limit price once it has triggered.")
+    ] = None,
+    side_effect: Annotated[
+        str, typer.Option("--side-effect", help="normal, auto-borrow (MARGIN_BUY) or auto-repay (AUTO_REPAY).")
+    ] = "normal",
+    isolated: Annotated[bool, typer.Option("--isolated", help="Trade in the pair's isolated wallet.")] = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Place an OCO: a take-profit limit and a stop-loss-limit on one quantity; one filling expires the other."""
+    from marginctl.services import oco
+
+    def action(context: Any) -> Any:
+        request = oco.parse_oco(context.config, side, pair, quantity, price, stop, stop_limit, side_effect, isolated)
+        return oco.place_oco(context, request, client_id)
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.order_list_lines(result)
+
+    _run(ctx, as_json, action, render, risk_lines=True)
+
+
 @app.command()
 def orders(
     ctx: typer.Context,
@@ -708,7 +743,7 @@ def app_for(arguments: list[str]) -> typer.Typer:
     slim.registered_commands = [
         info
         for info in app.registered_commands
-        if (info.name or (info.callback.__name__ if info.callback else "")).replace("_", "-") == name
+        if (info.name or (info.callback.__name__ if info.callback else "")).replace("_", "-").split(" ")[0] == name
     ]
     slim.registered_groups = [group for group in app.registered_groups if group.name == name]
     if not slim.registered_commands and not slim.registered_groups:

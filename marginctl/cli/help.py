@@ -56,6 +56,15 @@ class Group(TyperGroup):
         super().__init__(*args, **kwargs)
         _name_metavars(self.params)
 
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        """A command named by two words (`trade oco`) is found before the one-word command (`trade`)."""
+        if len(args) >= 2:
+            two_words = f"{args[0]} {args[1]}"
+            command = self.get_command(ctx, two_words)
+            if command is not None:
+                return two_words, command, args[2:]
+        return super().resolve_command(ctx, args)
+
     def get_short_help_str(self, limit: int = 45) -> str:
         return super().get_short_help_str(limit=_SUMMARY_LIMIT)
 

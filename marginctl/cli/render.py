@@ -324,15 +324,47 @@ def order_line(order: dict[str, Any]) -> None:
     console.print(f"Order {order['orderId']}: {what} — {order['status']}")
 
 
+def order_list_lines(order_list: dict[str, Any]) -> None:
+    """An OCO as placed: its two legs, then the list (Binance's orderListId and status)."""
+    console = _console()
+    if order_list.get("marginBuyBorrowAmount"):
+        console.print(
+            f"Borrowed {order_list['marginBuyBorrowAmount']} {order_list['marginBuyBorrowAsset']} for the order list."
+        )
+    for leg in order_list["orderReports"]:
+        what = f"{leg['side']} {leg['origQty']} {leg['pair']} {leg['type']} @ {leg['price']}"
+        if leg["stopPrice"]:
+            what += f" stop {leg['stopPrice']}"
+        console.print(f"Order {leg['orderId']}: {what} — {leg['status']}")
+    console.print(
+        f"OCO list {order_list['orderListId']}: {order_list['listStatusType']}; "
+        "when one order fills (or the stop triggers) the other expires."
+    )
+
+
 def orders_table(result: list[dict[str, Any]]) -> None:
     if not result:
         _console().print("No orders.")
         return
-    headers = ("orderId", "Time", "Wallet", "Side", "Type", "Price", "Stop", "Qty", "Executed", "Status", "Effect")
+    headers = (
+        "orderId",
+        "List",
+        "Time",
+        "Wallet",
+        "Side",
+        "Type",
+        "Price",
+        "Stop",
+        "Qty",
+        "Executed",
+        "Status",
+        "Effect",
+    )
     columns = [Column(header, numeric=header in ("Price", "Stop", "Qty", "Executed")) for header in headers]
     rows = [
         [
             str(order["orderId"]),
+            EMPTY if order.get("orderListId", -1) == -1 else str(order["orderListId"]),
             _short_time(order["time"]),
             order["wallet"],
             order["side"],

@@ -155,3 +155,15 @@ class WouldTriggerImmediately(Refused):
 
 class CoolingOffActive(Refused):
     code = "cooling_off_active"
+
+
+class InvalidOcoPrices(InvalidInput):
+    """An OCO's prices contradict each other whatever the market: a sell needs limit > stop, a buy limit < stop."""
+
+    code = "invalid_oco_prices"
+
+
+class WouldMatchImmediately(Refused):
+    """A LIMIT_MAKER (an OCO's limit leg) that the last price would fill at once (Binance -2010)."""
+
+    code = "would_match_immediately"

@@ -22,6 +22,7 @@ from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
 from marginctl.domain.names import CROSS, echoed, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price, price_places
 from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.services import order_lists
 from marginctl.services.accrual import catch_up_account
 from marginctl.services.context import Context, WriteScope, lookup_account, refuse_while_cooling_off, run_write
 from marginctl.services.loans import lend, settle_debt
@@ -252,6 +253,7 @@ def _fill(scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_lo
     )
     if order["side_effect"] == rules.AUTO_REPAY:
         _auto_repay(scope, wallet, received_asset, result.received)
+    order_lists.leg_filled(scope, order)  # an OCO's other leg expires
     fee_places = base_places if side == rules.BUY else quote_places
     return {
         "price": format_amount(price, price_places(config.pairs[pair].tick_size)),
@@ -325,6 +327,7 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
                 "UPDATE orders SET triggered = :yes, updated_at = :at WHERE id = :id",
                 {"yes": True, "at": to_storage(scope.at), "id": order["id"]},
             )
+            order_lists.stop_triggered(scope, order)  # an OCO's limit leg expires; its hold moves here
     fills = 0
     accounts: dict[int, Row] = {}
     for order in open_orders:
@@ -364,6 +367,7 @@ def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool,
         found = scope.tx.execute(sql + " ORDER BY id", params)
         if order_id is not None and not found:
             raise UnknownOrder(f"no open order {order_id} in account {scope.context.account_name}")
+        found = order_lists.with_list_legs(scope.tx, found)  # cancelling one OCO leg cancels both
         return [_cancel(scope, order) for order in found]
 
     return run_write(context, "cancel", {"order": order_id, "all": cancel_all}, client_id, act)
@@ -402,6 +406,7 @@ def _cancel(scope: WriteScope, order: Row) -> dict[str, Any]:
         amount = min(borrowed, balance.liability, balance.free)
         if amount > 0:
             settle_debt(scope, wallet, asset, amount, balance.interest)
+    order_lists.close_if_done(scope, order)
     return order_view(scope.config, _load_order(scope.tx, int(order["id"])))
 
 
@@ -449,6 +454,7 @@ def order_view(config: Config, row: Row) -> dict[str, Any]:
         "cummulativeQuoteQty": format_amount(from_text(row["quote_qty"]), config.places(quote)),
         "status": row["status"],
         "sideEffectType": row["side_effect"],
+        "orderListId": int(row["order_list_id"]) if row["order_list_id"] is not None else -1,
         "time": to_display(from_storage(str(row["created_at"]))),
         "updateTime": to_display(from_storage(str(row["updated_at"]))),
     }

@@ -1,0 +1,216 @@
+"""`trade oco`: place a take-profit LIMIT_MAKER and a STOP_LOSS_LIMIT on one quantity, as one order list.
+
+What happens to the list afterwards (one leg fills or triggers, a leg is cancelled) is in
+services/order_lists.py, called by the order machinery in services/trading.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+from marginctl.config import Config
+from marginctl.domain import oco as rules
+from marginctl.domain import orders
+from marginctl.domain.errors import InsufficientBalance, InvalidInput, LiquidationInProgress, NoPrice
+from marginctl.domain.money import ZERO, format_amount
+from marginctl.domain.names import CROSS, echoed, match_name, pair_assets, parse_pair
+from marginctl.domain.prices import parse_price
+from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.services import trading
+from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
+from marginctl.services.loans import lend
+from marginctl.services.prices import pair_quotes
+from marginctl.services.risk import wallet_position
+from marginctl.services.risk_check import pair_risk
+from marginctl.store import ledger
+
+
+@dataclasses.dataclass(frozen=True)
+class OcoRequest:
+    side: str
+    pair: str
+    wallet: str
+    quantity: Decimal
+    price: Decimal
+    stop_price: Decimal
+    stop_limit_price: Decimal
+    side_effect: str
+
+
+def parse_oco(
+    config: Config,
+    side_text: str,
+    pair_text: str,
+    quantity_text: str,
+    price_text: str | None,
+    stop_text: str | None,
+    stop_limit_text: str | None,
+    side_effect_text: str,
+    isolated: bool,
+) -> OcoRequest:
+    """Everything about an OCO that can be refused before looking at the wallet (exit 2)."""
+    side = match_name(side_text, orders.SIDES)
+    if side is None:
+        raise InvalidInput(f"side must be buy or sell, got {echoed(side_text, 20)!r}")
+    pair = parse_pair(pair_text, config.pairs)
+    settings = config.pairs[pair]
+    base, _ = pair_assets(pair)
+    missing = [name for name, text in (("--price", price_text), ("--stop", stop_text)) if text is None]
+    if stop_limit_text is None:
+        missing.append("--stop-limit")
+    if missing:
+        raise InvalidInput(f"an OCO needs --price (take profit), --stop and --stop-limit; missing {', '.join(missing)}")
+    assert price_text is not None and stop_text is not None and stop_limit_text is not None
+    side_effect = match_name(side_effect_text, orders.SIDE_EFFECTS)
+    if side_effect is None:
+        raise InvalidInput(f"--side-effect must be one of {', '.join(orders.SIDE_EFFECTS)}")
+    quantity = orders.parse_quantity(quantity_text, config.places(base), settings.step_size)
+    price = parse_price(price_text, settings.tick_size)
+    stop_price = parse_price(stop_text, settings.tick_size, what="stop price")
+    stop_limit_price = parse_price(stop_limit_text, settings.tick_size, what="stop-limit price")
+    rules.check_prices(side, price, stop_price)
+    return OcoRequest(
+        side=side,
+        pair=pair,
+        wallet=pair if isolated else CROSS,
+        quantity=quantity,
+        price=price,
+        stop_price=stop_price,
+        stop_limit_price=stop_limit_price,
+        side_effect=side_effect,
+    )
+
+
+def place_oco(context: Context, request: OcoRequest, client_id: str | None) -> dict[str, Any]:
+    arguments = {key: str(value) for key, value in dataclasses.asdict(request).items()}
+    return run_write(context, "trade-oco", arguments, client_id, lambda scope: _place(scope, request, client_id))
+
+
+def _place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dict[str, Any]:
+    config = scope.config
+    settings = config.pairs[request.pair]
+    base, quote = pair_assets(request.pair)
+    last = pair_quotes(scope.tx, config).get(request.pair)
+    if last is None:
+        raise NoPrice(f"{request.pair} has no price yet; set one with: marginctl price set {request.pair} PRICE")
+    if request.side_effect != orders.AUTO_REPAY:
+        refuse_while_cooling_off(scope, "a new order (except --side-effect auto-repay)")
+    level = wallet_position(scope.tx, config, scope.account_id, request.wallet).margin_level
+    if level is not None and level <= config.rules_for(request.wallet).liquidation_level:
+        raise LiquidationInProgress(f"{request.wallet} is at or below its liquidation level; no new orders")
+    rules.check_notional(request.quantity, request.price, request.stop_limit_price, settings.min_notional)
+    rules.check_against_last(request.side, request.price, request.stop_price, last[0])
+
+    spend_asset = quote if request.side == orders.BUY else base
+    places = config.places(spend_asset)
+    need = rules.oco_hold(request.side, request.quantity, request.price, request.stop_limit_price, config.places(quote))
+    free = ledger.free_balance(scope.tx, scope.account_id, request.wallet, spend_asset)
+    borrowed = ZERO
+    if request.side_effect == orders.MARGIN_BUY and need > free:
+        borrowed, _ = lend(scope, request.wallet, spend_asset, need - free)
+    elif need > free:
+        raise InsufficientBalance(
+            f"insufficient {spend_asset} in {request.wallet}: free {format_amount(free, places)}, "
+            f"the OCO needs {format_amount(need, places)}"
+        )
+
+    list_id = _insert_list(scope, request, client_id)
+    # Binance's order: the stop leg first, then the limit leg; the limit leg holds the list's funds.
+    stop_leg = _insert_leg(
+        scope, request, list_id, orders.STOP_LOSS_LIMIT, request.stop_limit_price, request.stop_price, spend_asset
+    )
+    limit_leg = _insert_leg(scope, request, list_id, rules.LIMIT_MAKER, request.price, None, spend_asset)
+    if borrowed:
+        scope.tx.execute(
+            "UPDATE orders SET borrowed_amount = :borrowed WHERE id = :id", {"borrowed": borrowed, "id": limit_leg}
+        )
+    trading._lock(scope, trading._load_order(scope.tx, limit_leg), need)
+
+    result = list_view(config, scope.tx, list_id)
+    result.update(pair_risk(scope, request.pair).as_json())
+    if borrowed:
+        result["marginBuyBorrowAmount"] = format_amount(borrowed, places)
+        result["marginBuyBorrowAsset"] = spend_asset
+    assert [order["orderId"] for order in result["orders"]] == [stop_leg, limit_leg]
+    return result
+
+
+def _insert_list(scope: WriteScope, request: OcoRequest, client_id: str | None) -> int:
+    rows = scope.tx.execute(
+        "INSERT INTO order_lists (account_id, list_client_order_id, wallet, pair, contingency_type, "
+        "list_status_type, list_order_status, created_at, updated_at) VALUES (:account_id, :client_id, :wallet, "
+        ":pair, :oco, :started, :executing, :at, :at) RETURNING id",
+        {
+            "account_id": scope.account_id,
+            "client_id": client_id,
+            "wallet": request.wallet,
+            "pair": request.pair,
+            "oco": rules.OCO,
+            "started": rules.EXEC_STARTED,
+            "executing": rules.EXECUTING,
+            "at": to_storage(scope.at),
+        },
+    )
+    return int(rows[0]["id"])
+
+
+def _insert_leg(
+    scope: WriteScope,
+    request: OcoRequest,
+    list_id: int,
+    order_type: str,
+    price: Decimal,
+    stop_price: Decimal | None,
+    spend_asset: str,
+) -> int:
+    rows = scope.tx.execute(
+        "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, "
+        "orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
+        "created_at, updated_at, order_list_id) VALUES (:account_id, NULL, :wallet, :pair, :side, :type, :price, "
+        ":stop_price, :triggered, :orig_qty, 0, 0, :new, :side_effect, :locked_asset, 0, 0, :at, :at, :list_id) "
+        "RETURNING id",
+        {
+            "account_id": scope.account_id,
+            "wallet": request.wallet,
+            "pair": request.pair,
+            "side": request.side,
+            "type": order_type,
+            "price": price,
+            "stop_price": stop_price,
+            "triggered": False,
+            "orig_qty": request.quantity,
+            "new": orders.NEW,
+            "side_effect": request.side_effect,
+            "locked_asset": spend_asset,
+            "at": to_storage(scope.at),
+            "list_id": list_id,
+        },
+    )
+    return int(rows[0]["id"])
+
+
+def list_view(config: Config, tx: Any, list_id: int) -> dict[str, Any]:
+    """Binance's OCO response: the list's fields, its orders' ids and both order reports."""
+    order_list = tx.execute("SELECT * FROM order_lists WHERE id = :id", {"id": list_id})[0]
+    legs = tx.execute(
+        f"SELECT {trading.ORDER_COLUMNS} FROM orders WHERE order_list_id = :id ORDER BY id", {"id": list_id}
+    )
+    symbol = str(order_list["pair"]).replace("/", "")
+    return {
+        "orderListId": int(order_list["id"]),
+        "contingencyType": order_list["contingency_type"],
+        "listStatusType": order_list["list_status_type"],
+        "listOrderStatus": order_list["list_order_status"],
+        "listClientOrderId": order_list["list_client_order_id"],
+        "transactionTime": to_display(from_storage(str(order_list["created_at"]))),
+        "symbol": symbol,
+        "pair": order_list["pair"],
+        "wallet": order_list["wallet"],
+        "isIsolated": order_list["wallet"] != CROSS,
+        "orders": [
+            {"symbol": symbol, "orderId": int(leg["id"]), "clientOrderId": leg["client_order_id"]} for leg in legs
+        ],
+        "orderReports": [trading.order_view(config, leg) for leg in legs],
+    }
