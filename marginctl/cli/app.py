@@ -436,7 +436,8 @@ def cancel(
         if not result:
             _say("No open orders.")
         for order in result:
-            _say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}).")
+            in_list = f", OCO list {order['orderListId']}" if order.get("orderListId", -1) != -1 else ""
+            _say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}{in_list}).")
 
     _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 
