@@ -7,12 +7,12 @@ maker/taker fees (maker 0.0002, taker 0.0007). Every clock of a test stays insid
 
 from __future__ import annotations
 
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from marginctl.store.database import locate
 from tests.conftest import Wallet
 from tests.services.test_risk_engine import kline_row, write_klines
 from tests.services.test_trading import (
@@ -29,12 +29,16 @@ SELL_OCO = ("trade", "oco", "sell", "BTC/USDT", "0.01", "--price", "66000", "--s
 
 
 def list_status(wallet: Wallet, list_id: int) -> tuple[str, str]:
-    """(listStatusType, listOrderStatus) of a list as stored."""
-    with sqlite3.connect(wallet.path) as connection:
-        row = connection.execute(
-            "SELECT list_status_type, list_order_status FROM order_lists WHERE id = ?", (list_id,)
-        ).fetchone()
-    return row[0], row[1]
+    """(listStatusType, listOrderStatus) of a list as stored, on either engine."""
+    database = locate(wallet.target)
+    try:
+        with database.transaction(write=False) as tx:
+            row = tx.execute(
+                "SELECT list_status_type, list_order_status FROM order_lists WHERE id = :id", {"id": list_id}
+            )[0]
+    finally:
+        database.close()
+    return str(row["list_status_type"]), str(row["list_order_status"])
 
 
 def test_a_sell_oco_is_one_list_of_a_stop_loss_limit_and_a_limit_maker_in_binances_shape(wallet: Wallet) -> None:
@@ -297,3 +301,22 @@ def test_an_oco_without_its_stop_limit_is_a_usage_error(wallet: Wallet) -> None:
     )
     assert (result.code, result.error()["code"]) == (2, "invalid_input")
     assert "--stop-limit" in result.error()["message"]
+
+
+def test_a_liquidation_cancels_both_legs_of_an_open_list(wallet: Wallet) -> None:
+    fund_cross(wallet)
+    # 0.05 × 60000 = 3000 with 1000 own: borrows 2000 (ON_BORROW 0.02); receives 0.05 − 0.00005 = 0.04995
+    wallet.ok("trade", "buy", "BTC/USDT", "0.05", "--side-effect", "auto-borrow", now=at("10:10:00"))
+    placed = wallet.ok(
+        "trade", "oco", "sell", "BTC/USDT", "0.04995", "--price", "66000", "--stop", "35000", "--stop-limit", "34900",
+        now=at("10:11:00"),
+    )  # fmt: skip
+    # at 40000 (above the stop 35000): 0.04995 × 40000 / 2000.02 = 1998 / 2000.02 = 0.99899… ≤ 1.1
+    update = wallet.ok("price", "set", "BTC/USDT", "40000", now=at("10:20:00"))
+    assert (update["triggered"], update["filled"]) == (0, 0)
+    assert len(update["liquidations"]) == 1
+    every = orders_by_id(wallet, at("10:21:00"), include_closed=True)
+    assert {every[leg["orderId"]]["status"] for leg in placed["orders"]} == {"CANCELED"}
+    assert list_status(wallet, placed["orderListId"]) == ("ALL_DONE", "ALL_DONE")
+    assert balances(wallet, at("10:21:00"))["BTC"]["locked"] == "0.00000000"
+    assert_audit_clean(wallet, at("10:21:00"))
