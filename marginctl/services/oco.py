@@ -25,6 +25,7 @@ from marginctl.services.prices import pair_quotes
 from marginctl.services.risk import wallet_position
 from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
+from marginctl.store.database import Transaction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,14 +119,8 @@ def _place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dic
 
     list_id = _insert_list(scope, request, client_id)
     # Binance's order: the stop leg first, then the limit leg; the limit leg holds the list's funds.
-    stop_leg = _insert_leg(
-        scope, request, list_id, orders.STOP_LOSS_LIMIT, request.stop_limit_price, request.stop_price, spend_asset
-    )
-    limit_leg = _insert_leg(scope, request, list_id, rules.LIMIT_MAKER, request.price, None, spend_asset)
-    if borrowed:
-        scope.tx.execute(
-            "UPDATE orders SET borrowed_amount = :borrowed WHERE id = :id", {"borrowed": borrowed, "id": limit_leg}
-        )
+    _insert_leg(scope, request, list_id, orders.STOP_LOSS_LIMIT, request.stop_limit_price, request.stop_price, ZERO)
+    limit_leg = _insert_leg(scope, request, list_id, rules.LIMIT_MAKER, request.price, None, borrowed)
     trading._lock(scope, trading._load_order(scope.tx, limit_leg), need)
 
     result = list_view(config, scope.tx, list_id)
@@ -133,7 +128,6 @@ def _place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dic
     if borrowed:
         result["marginBuyBorrowAmount"] = format_amount(borrowed, places)
         result["marginBuyBorrowAsset"] = spend_asset
-    assert [order["orderId"] for order in result["orders"]] == [stop_leg, limit_leg]
     return result
 
 
@@ -163,14 +157,15 @@ def _insert_leg(
     order_type: str,
     price: Decimal,
     stop_price: Decimal | None,
-    spend_asset: str,
+    borrowed: Decimal,
 ) -> int:
+    base, quote = pair_assets(request.pair)
     rows = scope.tx.execute(
         "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, "
         "orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
         "created_at, updated_at, order_list_id) VALUES (:account_id, NULL, :wallet, :pair, :side, :type, :price, "
-        ":stop_price, :triggered, :orig_qty, 0, 0, :new, :side_effect, :locked_asset, 0, 0, :at, :at, :list_id) "
-        "RETURNING id",
+        ":stop_price, :triggered, :orig_qty, 0, 0, :new, :side_effect, :locked_asset, 0, :borrowed, :at, :at, "
+        ":list_id) RETURNING id",
         {
             "account_id": scope.account_id,
             "wallet": request.wallet,
@@ -183,7 +178,8 @@ def _insert_leg(
             "orig_qty": request.quantity,
             "new": orders.NEW,
             "side_effect": request.side_effect,
-            "locked_asset": spend_asset,
+            "locked_asset": base if request.side == orders.SELL else quote,
+            "borrowed": borrowed,
             "at": to_storage(scope.at),
             "list_id": list_id,
         },
@@ -191,7 +187,7 @@ def _insert_leg(
     return int(rows[0]["id"])
 
 
-def list_view(config: Config, tx: Any, list_id: int) -> dict[str, Any]:
+def list_view(config: Config, tx: Transaction, list_id: int) -> dict[str, Any]:
     """Binance's OCO response: the list's fields, its orders' ids and both order reports."""
     order_list = tx.execute("SELECT * FROM order_lists WHERE id = :id", {"id": list_id})[0]
     legs = tx.execute(
