@@ -149,6 +149,25 @@ def test_a_buy_oco_locks_the_most_either_leg_can_spend_once(wallet: Wallet) -> N
     assert_audit_clean(wallet, at("10:11:00"))
 
 
+def test_a_buy_ocos_stop_leg_fills_at_its_stop_limit_from_the_lists_hold(wallet: Wallet) -> None:
+    fund_cross(wallet)
+    placed = wallet.ok(
+        "trade", "oco", "buy", "BTC/USDT", "0.01", "--price", "55000", "--stop", "65000", "--stop-limit", "65100",
+        now=at("10:10:00"),
+    )  # fmt: skip
+    stop_id, limit_id = (order["orderId"] for order in placed["orders"])
+    # 65100 ≥ 65000 triggers the stop leg; its buy limit 65100 is crossed there (65100 ≤ 65100)
+    update = wallet.ok("price", "set", "BTC/USDT", "65100", now=at("10:20:00"))
+    assert (update["triggered"], update["filled"]) == (1, 1)
+    every = orders_by_id(wallet, at("10:21:00"), include_closed=True)
+    assert (every[stop_id]["status"], every[limit_id]["status"]) == ("FILLED", "EXPIRED")
+    rows = balances(wallet, at("10:21:00"))
+    # paid 0.01 × 65100 = 651, all of the hold: free stays 1000 − 651 = 349
+    assert (rows["USDT"]["free"], rows["USDT"]["locked"]) == ("349.00000000", "0.00000000")
+    assert rows["BTC"]["free"] == "0.00999000"  # 0.01 − taker fee 0.01 × 0.001
+    assert_audit_clean(wallet, at("10:21:00"))
+
+
 def test_a_buy_oco_with_auto_repay_closes_a_short_at_its_take_profit(wallet: Wallet) -> None:
     fund_cross(wallet)
     wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--side-effect", "auto-borrow", now=at("10:10:00"))
