@@ -337,8 +337,8 @@ def order_list_lines(order_list: dict[str, Any]) -> None:
             what += f" stop {leg['stopPrice']}"
         console.print(f"Order {leg['orderId']}: {what} — {leg['status']}")
     console.print(
-        f"OCO list {order_list['orderListId']}: {order_list['listStatusType']}; "
-        "when one order fills (or the stop triggers) the other expires."
+        f"OCO list {order_list['orderListId']}: {order_list['listStatusType']}; a fill or the stop's trigger "
+        "expires the other."
     )
 
 

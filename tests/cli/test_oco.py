@@ -22,7 +22,7 @@ def test_trade_oco_prints_both_legs_and_the_list(wallet: Wallet) -> None:
     assert result.out.splitlines() == [
         "Order 1: SELL 0.01000000 BTC/USDT STOP_LOSS_LIMIT @ 57900.00 stop 58000.00 — NEW",
         "Order 2: SELL 0.01000000 BTC/USDT LIMIT_MAKER @ 66000.00 — NEW",
-        "OCO list 1: EXEC_STARTED; when one order fills (or the stop triggers) the other expires.",
+        "OCO list 1: EXEC_STARTED; a fill or the stop's trigger expires the other.",
     ]
 
 
