@@ -291,7 +291,9 @@ def borrow(
 def repay(
     ctx: typer.Context,
     asset: Annotated[str, typer.Argument(help="Asset code.")],
-    amount: Annotated[str, typer.Argument(help="Plain decimal amount, or all.")],
+    amount: Annotated[
+        str, typer.Argument(help="Plain decimal amount, all (the whole debt) or max (as much as free allows).")
+    ],
     isolated: IsolatedPair = None,
     client_id: ClientId = None,
     as_json: JsonFlag = False,
@@ -302,8 +304,8 @@ def repay(
     def render(result: Any) -> None:
         _say(
             f"Repaid {result['amount']} {result['asset']} in {result['wallet']} (interest "
-            f"{result['interestRepaid']}, principal {result['principalRepaid']}); still owed: borrowed "
-            f"{result['borrowed']}, interest {result['interest']}. tranId {result['tranId']}"
+            f"{result['interest']}, principal {result['principal']}); still owed: borrowed "
+            f"{result['borrowedLeft']}, interest {result['interestLeft']}. tranId {result['tranId']}"
         )
 
     _run(ctx, as_json, lambda context: loans.repay(context, asset, amount, isolated, client_id), render)

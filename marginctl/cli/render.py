@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from marginctl.cli.output import screen_width
+from marginctl.domain.margin import NO_DEBT_MARGIN_LEVEL
 
 #: Binance's sideEffectType as the CLI's --side-effect names it.
 EFFECT_NAMES = {"NO_SIDE_EFFECT": "normal", "MARGIN_BUY": "auto-borrow", "AUTO_REPAY": "auto-repay"}
@@ -141,7 +142,9 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         lines.append(f"Net asset {document['totalNetAssetOfBtc']} BTC")
     if is_margin:
         status = document["marginLevelStatus"]
-        level = document["marginLevel"] or "∞ (no debt)"
+        level = document["marginLevel"]
+        if level == NO_DEBT_MARGIN_LEVEL and Decimal(document["totalLiabilityValue"]) == 0:
+            level = f"{level} (no debt)"
         style = STATUS_STYLES[status]
         lines.append(
             f"Margin level [{style}]{level} {status}[/] · margin call at {document['marginCallLevel']},"
@@ -153,6 +156,8 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         lines.append(f"Risk agreement accepted {accepted}" if accepted else "Risk agreement not accepted yet")
         if document.get("coolingOffUntil"):
             lines.append(f"[yellow]Cooling-off until {document['coolingOffUntil']}[/]")
+        if document.get("lastLiquidation"):
+            lines.append(_last_liquidation_line(document["lastLiquidation"]))
     if document["unpricedAssets"]:
         lines.append(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued, no borrowing[/]")
     for line in lines:
@@ -160,6 +165,21 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
     if is_margin and document["marginLevelStatus"] in WARNINGS:
         _print_warning(console, document)
     console.print()
+
+
+def _last_liquidation_line(liquidation: dict[str, Any]) -> str:
+    """One summary line (broken at " · " on a narrow screen): when, at what level, what went, who paid."""
+    asset = liquidation["asset"]
+    parts = [f"[red]Last liquidation[/] {liquidation['time']}", f"margin level {liquidation['marginLevel']}"]
+    parts += [f"sold {quantity} {sold}" for sold, quantity in liquidation["sold"].items()]
+    parts += [f"bought back {quantity} {bought}" for bought, quantity in liquidation["boughtBack"].items()]
+    parts += [
+        f"fee {liquidation['liquidationFee']} {asset}",
+        f"insurance payout {liquidation['insurancePayout']} {asset}",
+        f"left {liquidation['leftOver']} {asset}",
+        f"tranId {liquidation['tranId']}",
+    ]
+    return " · ".join(parts)
 
 
 def _print_summary_line(console: Console, line: str) -> None:
