@@ -312,6 +312,40 @@ def repay(
 
 
 @app.command()
+def close(
+    ctx: typer.Context,
+    isolated: IsolatedPair = None,
+    yes: YesFlag = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Close a margin wallet: cancel its open orders, buy back what is owed, repay every loan with interest."""
+    from marginctl.services import closing
+
+    def action(context: Any) -> Any:
+        if not yes:
+            preview = closing.close_preview(context, isolated)
+            if preview["openOrders"] or preview["owed"]:
+                owed = ", ".join(f"{amount} {asset}" for asset, amount in preview["owed"].items()) or "nothing"
+                text = (
+                    f"Close {preview['wallet']}: cancel {len(preview['openOrders'])} open order(s), buy back at "
+                    f"market price what free balances do not cover, and repay {owed} (interest first)."
+                )
+                if not _confirm("close", text, "Close?"):
+                    from marginctl.domain.errors import ConfirmationRequired
+
+                    raise ConfirmationRequired("close not confirmed; nothing changed")
+        return closing.close_wallet(context, isolated, client_id)
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.close_report(result)
+
+    _run(ctx, as_json, action, render, risk_lines=True)
+
+
+@app.command()
 def interest(
     ctx: typer.Context,
     asset: Annotated[str | None, typer.Option("--asset", help="Only this asset.")] = None,

@@ -367,3 +367,37 @@ def orders_table(result: list[dict[str, Any]]) -> None:
         for order in result
     ]
     show_records(_console(), columns, rows)
+
+
+def close_report(result: dict[str, Any]) -> None:
+    """What `close` did, one line per step, then what is left (lines wrap at spaces, never inside a number)."""
+    console = _console()
+    wallet = result["wallet"]
+    if result["nothingToClose"]:
+        console.print(Text(f"Nothing to close in {wallet}: no debt and no open orders."))
+        return
+    lines = [f"Cancelled order {order_id}." for order_id in result["cancelledOrders"]]
+    for trade in result["trades"]:
+        for fill in trade["fills"]:
+            verb = "Bought" if trade["side"] == "BUY" else "Sold"
+            base, quote = trade["pair"].split("/")
+            lines.append(
+                f"{verb} {fill['qty']} {base} at {fill['price']} {quote} (fee {fill['commission']} "
+                f"{fill['commissionAsset']}), order {trade['orderId']}."
+            )
+    for record in result["repaid"]:
+        lines.append(
+            f"Repaid {record['amount']} {record['asset']} (interest {record['interest']}, "
+            f"principal {record['principal']})."
+        )
+    for debt in result["debtLeft"]:
+        lines.append(
+            f"Still owed: {debt['asset']} borrowed {debt['borrowed']}, interest {debt['interest']} ({debt['reason']})."
+        )
+    held = [f"{row['asset']} {row['free']}" for row in result["balances"] if Decimal(row["free"]) != 0]
+    lines.append(f"Left in {wallet}: {', '.join(held) if held else 'nothing'}.")
+    level = result["marginLevel"]
+    shown = f"{level} (no debt)" if not result["debtLeft"] and level == NO_DEBT_MARGIN_LEVEL else level
+    lines.append(f"Margin level {shown} {result['marginLevelStatus']}.")
+    for line in lines:
+        console.print(Text(line))
