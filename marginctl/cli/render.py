@@ -156,21 +156,21 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         lines.append(f"Risk agreement accepted {accepted}" if accepted else "Risk agreement not accepted yet")
         if document.get("coolingOffUntil"):
             lines.append(f"[yellow]Cooling-off until {document['coolingOffUntil']}[/]")
-        if document.get("lastLiquidation"):
-            lines.append(_last_liquidation_line(document["lastLiquidation"]))
     if document["unpricedAssets"]:
         lines.append(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued, no borrowing[/]")
     for line in lines:
         _print_summary_line(console, line)
+    if is_margin and document.get("lastLiquidation"):
+        _print_packed(console, _last_liquidation_parts(document["lastLiquidation"]))
     if is_margin and document["marginLevelStatus"] in WARNINGS:
         _print_warning(console, document)
     console.print()
 
 
-def _last_liquidation_line(liquidation: dict[str, Any]) -> str:
-    """One summary line (broken at " · " on a narrow screen): when, at what level, what went, who paid."""
+def _last_liquidation_parts(liquidation: dict[str, Any]) -> list[str]:
+    """When, at what level, what was sold and bought back, the fee, the insurance payout, what was left."""
     asset = liquidation["asset"]
-    parts = [f"[red]Last liquidation[/] {liquidation['time']}", f"margin level {liquidation['marginLevel']}"]
+    parts = [f"Last liquidation {liquidation['time']}", f"margin level {liquidation['marginLevel']}"]
     parts += [f"sold {quantity} {sold}" for sold, quantity in liquidation["sold"].items()]
     parts += [f"bought back {quantity} {bought}" for bought, quantity in liquidation["boughtBack"].items()]
     parts += [
@@ -179,7 +179,19 @@ def _last_liquidation_line(liquidation: dict[str, Any]) -> str:
         f"left {liquidation['leftOver']} {asset}",
         f"tranId {liquidation['tranId']}",
     ]
-    return " · ".join(parts)
+    return parts
+
+
+def _print_packed(console: Console, parts: list[str]) -> None:
+    """Parts joined by " · ", as many to a line as the screen holds; a part is never broken."""
+    line = parts[0]
+    for part in parts[1:]:
+        if cell_len(f"{line} · {part}") <= console.width:
+            line = f"{line} · {part}"
+        else:
+            console.print(Text(line))
+            line = f"  {part}"
+    console.print(Text(line))
 
 
 def _print_summary_line(console: Console, line: str) -> None:
