@@ -185,3 +185,22 @@ def test_close_after_an_hour_repays_the_periodic_interest_too(wallet: Wallet) ->
     ]
     assert free_by_asset(report)["BTC"] == "0.00000994"
     assert_audit_clean(wallet, at("11:31:00"))
+
+
+def test_close_sells_just_enough_of_another_asset_to_pay_for_the_buy_back(wallet: Wallet) -> None:
+    # 1 ETH (3000 USDT at 3000) as collateral, then the 0.01 BTC short: USDT 599.4, owes 0.01000002 BTC
+    wallet.ok("deposit", "ETH", "1", now=at("10:00:00"))
+    wallet.ok("transfer", "ETH", "1", "--yes", now=at("10:01:00"))
+    wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--side-effect", "auto-borrow", now=at("10:02:00"))
+    wallet.ok("price", "set", "BTC/USDT", "80000", now=at("10:05:00"))
+    report = wallet.ok("close", "--yes", now=at("10:10:00"))
+    # the buy-back 0.01002 × 80000 = 801.6 USDT; free 599.4 → 202.2 short. 202.2 / (3000 × 0.999) = 0.067467…,
+    # up to the ETH step 0.0001: 0.0675 sells for 202.5 − 0.2025 fee = 202.2975 ≥ 202.2 (0.0674: 201.9978)
+    assert [(trade["side"], trade["pair"], trade["fills"][0]["qty"]) for trade in report["trades"]] == [
+        ("SELL", "ETH/USDT", "0.06750000"),
+        ("BUY", "BTC/USDT", SHORT_BUY_BACK),
+    ]
+    assert report["repaid"] == SHORT_REPAID
+    # ETH 1 − 0.0675 = 0.9325; USDT 599.4 + 202.2975 − 801.6 = 0.0975; BTC 0.01000998 − 0.01000002 = 0.00000996
+    assert free_by_asset(report) == {"BTC": "0.00000996", "ETH": "0.93250000", "USDT": "0.09750000"}
+    assert_audit_clean(wallet, at("10:11:00"))
