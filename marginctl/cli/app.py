@@ -291,7 +291,9 @@ def borrow(
 def repay(
     ctx: typer.Context,
     asset: Annotated[str, typer.Argument(help="Asset code.")],
-    amount: Annotated[str, typer.Argument(help="Plain decimal amount, or all.")],
+    amount: Annotated[
+        str, typer.Argument(help="Plain decimal amount, all (the whole debt) or max (as much as free allows).")
+    ],
     isolated: IsolatedPair = None,
     client_id: ClientId = None,
     as_json: JsonFlag = False,
@@ -302,11 +304,45 @@ def repay(
     def render(result: Any) -> None:
         _say(
             f"Repaid {result['amount']} {result['asset']} in {result['wallet']} (interest "
-            f"{result['interestRepaid']}, principal {result['principalRepaid']}); still owed: borrowed "
-            f"{result['borrowed']}, interest {result['interest']}. tranId {result['tranId']}"
+            f"{result['interest']}, principal {result['principal']}); still owed: borrowed "
+            f"{result['borrowedLeft']}, interest {result['interestLeft']}. tranId {result['tranId']}"
         )
 
     _run(ctx, as_json, lambda context: loans.repay(context, asset, amount, isolated, client_id), render)
+
+
+@app.command()
+def close(
+    ctx: typer.Context,
+    isolated: IsolatedPair = None,
+    yes: YesFlag = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Close a margin wallet: cancel its open orders, buy back what is owed, repay every loan with interest."""
+    from marginctl.services import closing
+
+    def action(context: Any) -> Any:
+        if not yes:
+            preview = closing.close_preview(context, isolated)
+            if preview["openOrders"] or preview["owed"]:
+                owed = ", ".join(f"{amount} {asset}" for asset, amount in preview["owed"].items()) or "nothing"
+                text = (
+                    f"Close {preview['wallet']}: cancel {len(preview['openOrders'])} open order(s), buy back at "
+                    f"market price what free balances do not cover, and repay {owed} (interest first)."
+                )
+                if not _confirm("close", text, "Close?"):
+                    from marginctl.domain.errors import ConfirmationRequired
+
+                    raise ConfirmationRequired("close not confirmed; nothing changed")
+        return closing.close_wallet(context, isolated, client_id)
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.close_report(result)
+
+    _run(ctx, as_json, action, render, risk_lines=True)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from marginctl.cli.output import screen_width
+from marginctl.domain.margin import NO_DEBT_MARGIN_LEVEL
 
 #: Binance's sideEffectType as the CLI's --side-effect names it.
 EFFECT_NAMES = {"NO_SIDE_EFFECT": "normal", "MARGIN_BUY": "auto-borrow", "AUTO_REPAY": "auto-repay"}
@@ -141,7 +142,9 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         lines.append(f"Net asset {document['totalNetAssetOfBtc']} BTC")
     if is_margin:
         status = document["marginLevelStatus"]
-        level = document["marginLevel"] or "∞ (no debt)"
+        level = document["marginLevel"]
+        if level == NO_DEBT_MARGIN_LEVEL and Decimal(document["totalLiabilityValue"]) == 0:
+            level = f"{level} (no debt)"
         style = STATUS_STYLES[status]
         lines.append(
             f"Margin level [{style}]{level} {status}[/] · margin call at {document['marginCallLevel']},"
@@ -157,9 +160,38 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         lines.append(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued, no borrowing[/]")
     for line in lines:
         _print_summary_line(console, line)
+    if is_margin and document.get("lastLiquidation"):
+        _print_packed(console, _last_liquidation_parts(document["lastLiquidation"]))
     if is_margin and document["marginLevelStatus"] in WARNINGS:
         _print_warning(console, document)
     console.print()
+
+
+def _last_liquidation_parts(liquidation: dict[str, Any]) -> list[str]:
+    """When, at what level, what was sold and bought back, the fee, the insurance payout, what was left."""
+    asset = liquidation["asset"]
+    parts = [f"Last liquidation {liquidation['time']}", f"margin level {liquidation['marginLevel']}"]
+    parts += [f"sold {quantity} {sold}" for sold, quantity in liquidation["sold"].items()]
+    parts += [f"bought back {quantity} {bought}" for bought, quantity in liquidation["boughtBack"].items()]
+    parts += [
+        f"fee {liquidation['liquidationFee']} {asset}",
+        f"insurance payout {liquidation['insurancePayout']} {asset}",
+        f"left {liquidation['leftOver']} {asset}",
+        f"tranId {liquidation['tranId']}",
+    ]
+    return parts
+
+
+def _print_packed(console: Console, parts: list[str]) -> None:
+    """Parts joined by " · ", as many to a line as the screen holds; a part is never broken."""
+    line = parts[0]
+    for part in parts[1:]:
+        if cell_len(f"{line} · {part}") <= console.width:
+            line = f"{line} · {part}"
+        else:
+            console.print(Text(line))
+            line = f"  {part}"
+    console.print(Text(line))
 
 
 def _print_summary_line(console: Console, line: str) -> None:
@@ -379,3 +411,37 @@ def orders_table(result: list[dict[str, Any]]) -> None:
         for order in result
     ]
     show_records(_console(), columns, rows)
+
+
+def close_report(result: dict[str, Any]) -> None:
+    """What `close` did, one line per step, then what is left (lines wrap at spaces, never inside a number)."""
+    console = _console()
+    wallet = result["wallet"]
+    if result["nothingToClose"]:
+        console.print(Text(f"Nothing to close in {wallet}: no debt and no open orders."))
+        return
+    lines = [f"Cancelled order {order_id}." for order_id in result["cancelledOrders"]]
+    for trade in result["trades"]:
+        for fill in trade["fills"]:
+            verb = "Bought" if trade["side"] == "BUY" else "Sold"
+            base, quote = trade["pair"].split("/")
+            lines.append(
+                f"{verb} {fill['qty']} {base} at {fill['price']} {quote} (fee {fill['commission']} "
+                f"{fill['commissionAsset']}), order {trade['orderId']}."
+            )
+    for record in result["repaid"]:
+        lines.append(
+            f"Repaid {record['amount']} {record['asset']} (interest {record['interest']}, "
+            f"principal {record['principal']})."
+        )
+    for debt in result["debtLeft"]:
+        lines.append(
+            f"Still owed: {debt['asset']} borrowed {debt['borrowed']}, interest {debt['interest']} ({debt['reason']})."
+        )
+    held = [f"{row['asset']} {row['free']}" for row in result["balances"] if Decimal(row["free"]) != 0]
+    lines.append(f"Left in {wallet}: {', '.join(held) if held else 'nothing'}.")
+    level = result["marginLevel"]
+    shown = f"{level} (no debt)" if not result["debtLeft"] and level == NO_DEBT_MARGIN_LEVEL else level
+    lines.append(f"Margin level {shown} {result['marginLevelStatus']}.")
+    for line in lines:
+        console.print(Text(line))

@@ -1,9 +1,11 @@
 """Liquidation at market price (DESIGN §4), planned as plain numbers before anything is posted.
 
 Every asset is turned into the valuation asset at the last price, each debt is bought back and repaid
-(interest first), 2 % of the wallet's total asset value goes to the insurance fund, and what is left
-stays. When that is not enough, the insurance fund pays the shortfall: a user never owes more than the
-account held. Example: 0.04995 BTC at 44000 → 2197.8 USDT, fee 43.956, debt 2000.02 → 153.824 stays.
+(interest first), and the liquidation fee goes to the insurance fund: 2 % of the wallet's total asset
+value, but never more than the equity left (cash − debt), so the fund never pays a fee to itself. When
+the cash does not cover the debt, the insurance fund pays the shortfall (debt − proceeds): a user never
+owes more than the account held.
+Example: 0.04995 BTC at 44000 → 2197.8 USDT, debt 2000.02, equity 197.78, fee 43.956 → 153.824 stays.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class LiquidationPlan:
     #: asset → (interest repaid, principal repaid)
     repayments: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     fee: Decimal = ZERO
+    #: What the insurance fund pays the lending pool: max(0, debt − proceeds) (Binance's insurancePayout).
     shortfall: Decimal = ZERO
     left_over: Decimal = ZERO
 
@@ -60,9 +63,9 @@ def plan_liquidation(
             cost = round_up(mul(-excess, prices[balance.asset]), value_places)
             buys[balance.asset] = (-excess, cost)
             debt_in_cash += cost
-    fee = round_up(mul(total_asset_value, fee_rate), value_places)
-    remaining = cash - fee - debt_in_cash
-    shortfall = -remaining if remaining < 0 else ZERO
+    equity = cash - debt_in_cash
+    fee = liquidation_fee(total_asset_value, fee_rate, equity, value_places)
+    shortfall = max(-equity, ZERO)
     repayments = {balance.asset: (balance.interest, balance.borrowed) for balance in holdings if balance.liability > 0}
     return LiquidationPlan(
         total_asset_value=total_asset_value,
@@ -71,5 +74,13 @@ def plan_liquidation(
         repayments=repayments,
         fee=fee,
         shortfall=shortfall,
-        left_over=max(remaining, ZERO),
+        left_over=max(equity - fee, ZERO),
     )
+
+
+def liquidation_fee(total_asset_value: Decimal, fee_rate: Decimal, equity: Decimal, places: int) -> Decimal:
+    """2 % of the total asset value (rounded up), capped at the equity left; 0 when the equity is negative.
+
+    2197.8 USDT of assets, 197.78 of equity: min(43.956, 197.78) = 43.956; 1498.5 of assets owing 2000.02: 0.
+    """
+    return min(round_up(mul(total_asset_value, fee_rate), places), max(equity, ZERO))

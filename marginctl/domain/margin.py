@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from marginctl.domain.money import MONEY_CONTEXT, ZERO, div, mul, round_down, round_up
+from marginctl.domain.money import MONEY_CONTEXT, ZERO, div, format_ratio, mul, round_down, round_up
 
 #: Above this level Binance reports EXCESSIVE (and, by default, transfer-out is allowed).
 EXCESSIVE_LEVEL = Decimal(2)
@@ -109,6 +109,15 @@ def margin_level(asset_value: Decimal, liability_value: Decimal) -> Decimal | No
     return div(asset_value, liability_value)
 
 
+#: What Binance answers for marginLevel and collateralMarginLevel when a wallet owes nothing.
+NO_DEBT_MARGIN_LEVEL = "999"
+
+
+def margin_level_text(level: Decimal | None) -> str:
+    """A margin level as JSON shows it: 8 places rounded down, or Binance's "999" with no liability."""
+    return NO_DEBT_MARGIN_LEVEL if level is None else format_ratio(level)
+
+
 def margin_level_status(level: Decimal | None, rules: MarginRules) -> str:
     """Binance's marginLevelStatus bands (DESIGN §4)."""
     if level is None or level > EXCESSIVE_LEVEL:
@@ -125,6 +134,11 @@ def margin_level_status(level: Decimal | None, rules: MarginRules) -> str:
 def hourly_interest(principal: Decimal, daily_rate: Decimal, places: int) -> Decimal:
     """One hour of simple interest, rounded up (Binance: 45.3313 × 0.00013233 / 24 → 0.00024995)."""
     return round_up(div(mul(principal, daily_rate), HOURS_PER_DAY), places)
+
+
+def repayable(free: Decimal, owed: Decimal) -> Decimal:
+    """`repay ASSET max`: as much of the debt as the free balance pays, min(free, owed), never below 0."""
+    return max(min(free, owed), ZERO)
 
 
 def borrow_headroom(valuation: Valuation, rules: MarginRules, price: Decimal, places: int) -> Decimal:

@@ -25,9 +25,9 @@ from marginctl.domain.ledger import (
     LOANED,
     Posting,
 )
-from marginctl.domain.margin import DAYS_PER_YEAR, HOURS_PER_DAY, hourly_interest
-from marginctl.domain.money import div, format_amount, format_percent, format_ratio, mul, parse_amount_or
-from marginctl.domain.names import CROSS, SPOT, pair_assets, parse_asset, parse_pair
+from marginctl.domain.margin import DAYS_PER_YEAR, HOURS_PER_DAY, hourly_interest, repayable
+from marginctl.domain.money import div, format_amount, format_percent, format_ratio, mul, parse_amount, parse_amount_or
+from marginctl.domain.names import CROSS, SPOT, is_keyword, pair_assets, parse_asset, parse_pair
 from marginctl.domain.times import to_display, to_storage
 from marginctl.services.accrual import open_loan_clock
 from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
@@ -210,17 +210,25 @@ def record_interest(
 def repay(
     context: Context, asset_text: str, amount_text: str, isolated: str | None, client_id: str | None
 ) -> dict[str, Any]:
+    """`repay ASSET AMOUNT|all|max`: all is the whole debt (free must cover it), max what free allows."""
     config = context.config
     wallet, asset = _wallet_and_asset(config, asset_text, isolated)
     places = config.places(asset)
-    requested = parse_amount_or(amount_text, places, ALL)
+    keyword = ALL if is_keyword(amount_text, ALL) else MAX if is_keyword(amount_text, MAX) else None
+    requested = None if keyword else parse_amount(amount_text, places)
+    on_isolated = "" if wallet == CROSS else f" --isolated {wallet}"
 
     def act(scope: WriteScope) -> dict[str, Any]:
         balance = wallet_position(scope.tx, config, scope.account_id, wallet).balance(asset)
         owed = balance.liability
-        amount = owed if requested is None else requested
         if owed == 0:
             raise RepayExceedsDebt(f"{wallet} owes no {asset}")
+        if keyword == MAX:
+            amount = repayable(balance.free, owed)
+            if amount == 0:
+                raise InsufficientBalance(f"no free {asset} in {wallet} to repay with")
+        else:
+            amount = owed if requested is None else requested
         if amount > owed:
             raise RepayExceedsDebt(
                 f"repaying {format_amount(amount, places)} {asset} exceeds the debt of "
@@ -228,9 +236,10 @@ def repay(
                 f" + interest {format_amount(balance.interest, places)})"
             )
         if amount > balance.free:
+            hint = f"; repay what you have with: marginctl repay {asset} max{on_isolated}" if balance.free > 0 else ""
             raise InsufficientBalance(
                 f"insufficient {asset} in {wallet}: free {format_amount(balance.free, places)}, "
-                f"repay needs {format_amount(amount, places)}"
+                f"repay needs {format_amount(amount, places)}{hint}"
             )
         to_interest, to_principal = settle_debt(scope, wallet, asset, amount, balance.interest)
         return {
@@ -239,16 +248,24 @@ def repay(
             "account": context.account_name,
             "wallet": wallet,
             "asset": asset,
-            "amount": format_amount(amount, places),
-            "interestRepaid": format_amount(to_interest, places),
-            "principalRepaid": format_amount(to_principal, places),
-            "borrowed": format_amount(balance.borrowed - to_principal, places),
-            "interest": format_amount(balance.interest - to_interest, places),
+            **repay_record(asset, amount, to_interest, to_principal, places),
+            "borrowedLeft": format_amount(balance.borrowed - to_principal, places),
+            "interestLeft": format_amount(balance.interest - to_interest, places),
             "time": to_display(scope.at),
         }
 
-    arguments = {"asset": asset, "wallet": wallet, "amount": ALL if requested is None else str(requested)}
+    arguments = {"asset": asset, "wallet": wallet, "amount": keyword or str(requested)}
     return run_write(context, "repay", arguments, client_id, act)
+
+
+def repay_record(asset: str, amount: Decimal, interest: Decimal, principal: Decimal, places: int) -> dict[str, str]:
+    """Binance's repay record: `amount` repaid in total, of which `interest` and `principal` (what was repaid)."""
+    return {
+        "asset": asset,
+        "amount": format_amount(amount, places),
+        "interest": format_amount(interest, places),
+        "principal": format_amount(principal, places),
+    }
 
 
 def settle_debt(

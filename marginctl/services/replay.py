@@ -15,7 +15,8 @@ from typing import Any
 from marginctl.domain.clock import ONE_HOUR
 from marginctl.domain.errors import ClockBackwards, InvalidInput, TimeInFuture
 from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, parse_candle, symbol_of_file
-from marginctl.domain.money import format_ratio, from_text
+from marginctl.domain.margin import margin_level_text
+from marginctl.domain.money import from_text
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.quiet_band import Band, OpenOrder, in_danger, order_band, risk_band
 from marginctl.domain.times import from_storage, to_display, to_storage
@@ -131,7 +132,7 @@ def import_klines(
             "marginCallCount": len(report.margin_calls),
             "liquidationCount": len(report.liquidations),
             **report.as_json(),
-            "finalMarginLevel": None if level is None else format_ratio(level),
+            "finalMarginLevel": margin_level_text(level),
         }
 
     arguments = {"pair": pair, "files": files, "interval": interval}

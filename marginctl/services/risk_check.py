@@ -24,8 +24,8 @@ from marginctl.domain.ledger import (
     asset_balance,
 )
 from marginctl.domain.liquidation import plan_liquidation
-from marginctl.domain.margin import AssetBalance, margin_level, margin_level_status, value_wallet
-from marginctl.domain.money import ZERO, format_amount, format_ratio, from_text, mul
+from marginctl.domain.margin import AssetBalance, margin_level, margin_level_status, margin_level_text, value_wallet
+from marginctl.domain.money import ZERO, format_amount, from_text, mul
 from marginctl.domain.names import pair_assets
 from marginctl.domain.times import to_display, to_storage
 from marginctl.services.accrual import catch_up_account
@@ -185,7 +185,7 @@ def _margin_call(scope: WriteScope, wallet: str, level: Decimal | None, status: 
     return {
         "account": scope.account["name"],
         "wallet": wallet,
-        "marginLevel": None if level is None else format_ratio(level),
+        "marginLevel": margin_level_text(level),
         "marginLevelStatus": status,
         "marginCallLevel": str(rules.margin_call_level),
         "liquidationLevel": str(rules.liquidation_level),
@@ -248,7 +248,7 @@ def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str
     detail = {
         "account": scope.account["name"],
         "wallet": wallet,
-        "marginLevel": None if level is None else format_ratio(level),
+        "marginLevel": margin_level_text(level),
         "time": to_display(scope.at),
         "cancelledOrders": cancelled,
         "totalAssetValue": format_amount(plan.total_asset_value, value_places),
@@ -272,7 +272,8 @@ def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str
         [posting for posting in postings if posting.amount != 0],
         memo=(
             f"liquidated {wallet} at margin level {detail['marginLevel']}: fee {detail['liquidationFee']} "
-            f"{valuation}, insurance {detail['insurancePayout']} {valuation}, left {detail['leftOver']} {valuation}"
+            f"{valuation}, insurance payout {detail['insurancePayout']} {valuation}, "
+            f"left {detail['leftOver']} {valuation}"
         ),
     )
     scope.tx.execute(

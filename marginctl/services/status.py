@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from marginctl.config import Config
-from marginctl.domain.margin import liquidation_price, margin_level_status, max_transferable
+from marginctl.domain.margin import liquidation_price, margin_level_status, margin_level_text, max_transferable
 from marginctl.domain.money import div, format_amount, format_ratio, round_down
 from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, pair_assets, parse_pair
 from marginctl.domain.orders import round_to_step
@@ -69,8 +70,8 @@ def _wallet_status(
         collateral_level = position.collateral_margin_level
         document.update(
             {
-                "marginLevel": None if level is None else format_ratio(level),
-                "collateralMarginLevel": None if collateral_level is None else format_ratio(collateral_level),
+                "marginLevel": margin_level_text(level),
+                "collateralMarginLevel": margin_level_text(collateral_level),
                 "marginLevelStatus": margin_level_status(level, rules),
                 "marginCallLevel": str(rules.margin_call_level),
                 "liquidationLevel": str(rules.liquidation_level),
@@ -114,11 +115,36 @@ def _wallet_status(
     document["agreementAcceptedAt"] = display_stored(account["agreement_accepted_at"]) if account is not None else None
     document["coolingOffUntil"] = display_stored(account["cooling_off_until"]) if account is not None else None
     document["userAssets"] = [_asset_row(tx, config, position, asset) for asset in position.balances]
+    if is_margin_wallet(wallet):
+        document["lastLiquidation"] = last_liquidation(tx, account_id, wallet)
     if is_margin_wallet(wallet) and document["marginLevelStatus"] in IN_DANGER:
         cooling = account is not None and bool(account["cooling_off_until"])
         cooling = cooling and to_storage(context.clock()) <= str(account["cooling_off_until"])
         document["riskActions"] = _risk_actions(config, position, cooling)
     return document
+
+
+#: The fields of a liquidation's report that `status` repeats in `lastLiquidation`.
+LAST_LIQUIDATION_FIELDS = ("time", "marginLevel", "sold", "boughtBack", "liquidationFee", "insurancePayout", "leftOver")
+
+
+def last_liquidation(tx: Transaction, account_id: int | None, wallet: str) -> dict[str, Any] | None:
+    """The wallet's latest liquidation, from its `risk_events` row (the report as it was made), or None."""
+    if account_id is None:
+        return None
+    rows = tx.execute(
+        "SELECT entry_id, detail FROM risk_events WHERE account_id = :account_id AND wallet = :wallet "
+        "AND kind = 'liquidation' ORDER BY id DESC LIMIT 1",
+        {"account_id": account_id, "wallet": wallet},
+    )
+    if not rows:
+        return None
+    detail = json.loads(str(rows[0]["detail"]))
+    return {
+        **{name: detail.get(name) for name in LAST_LIQUIDATION_FIELDS},
+        "asset": detail.get("asset"),
+        "tranId": int(rows[0]["entry_id"]),
+    }
 
 
 #: The statuses at which `status` warns and says what to do.

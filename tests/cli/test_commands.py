@@ -98,8 +98,8 @@ def test_status_json_of_cross_with_1000_usdt_has_every_field_worked_out(wallet: 
     assert status["account"] == "main"
     assert status["wallet"] == "cross"
     assert status["mode"] == "cross-3x"
-    assert status["marginLevel"] is None  # no liability
-    assert status["collateralMarginLevel"] is None
+    assert status["marginLevel"] == "999"  # no liability
+    assert status["collateralMarginLevel"] == "999"
     assert status["marginLevelStatus"] == "EXCESSIVE"
     assert status["marginCallLevel"] == "1.3"
     assert status["liquidationLevel"] == "1.1"

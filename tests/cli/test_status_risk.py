@@ -134,7 +134,7 @@ def test_isolated_status_reports_the_10x_mode_and_levels(wallet: Wallet) -> None
     assert status["mode"] == "isolated-10x"
     assert status["marginCallLevel"] == "1.08"
     assert status["liquidationLevel"] == "1.05"
-    assert status["marginLevel"] is None
+    assert status["marginLevel"] == "999"
     assert status["marginLevelStatus"] == "EXCESSIVE"
 
 

@@ -202,15 +202,15 @@ class Book:
             amount = Decimal(result["amount"])
             if step.amount != "all":
                 assert amount == Decimal(step.amount), (step, result)
-            to_interest, to_principal = Decimal(result["interestRepaid"]), Decimal(result["principalRepaid"])
+            to_interest, to_principal = Decimal(result["interest"]), Decimal(result["principal"])
             assert to_interest + to_principal == amount and to_interest >= 0 and to_principal >= 0, (step, result)
             owed = self.balances[(account, step.wallet, step.asset, "interest")]
             if account != SHARED:
                 # interest first, then principal; what is still owed is what this worker's commands left
                 assert to_interest == min(amount, owed), (step, result, owed)
-                assert Decimal(result["interest"]) == owed - to_interest, (step, result, owed)
+                assert Decimal(result["interestLeft"]) == owed - to_interest, (step, result, owed)
                 borrowed = self.balances[(account, step.wallet, step.asset, "borrowed")]
-                assert Decimal(result["borrowed"]) == borrowed - to_principal, (step, result, borrowed)
+                assert Decimal(result["borrowedLeft"]) == borrowed - to_principal, (step, result, borrowed)
             self.add(account, step.wallet, step.asset, "free", -amount)
             self.add(account, step.wallet, step.asset, "interest", -to_interest)
             self.add(account, step.wallet, step.asset, "borrowed", -to_principal)

@@ -56,8 +56,8 @@ def test_max_borrowable_is_twice_the_cross_equity_at_3x(wallet: Wallet) -> None:
     assert asset_row(status, "USDT")["maxBorrowable"] == "2000.00000000"
     # 2000 / 60000 = 0.0333333… → down to 8 places
     assert asset_row(status, "BTC")["maxBorrowable"] == "0.03333333"
-    assert status["marginLevel"] is None
-    assert status["collateralMarginLevel"] is None
+    assert status["marginLevel"] == "999"
+    assert status["collateralMarginLevel"] == "999"
     assert status["marginLevelStatus"] == "EXCESSIVE"
     assert_audit_clean(wallet, at("10:02:00"))
 
@@ -174,8 +174,8 @@ def test_repay_all_pays_principal_and_interest_and_clears_the_level(wallet: Wall
     assert usdt["borrowed"] == "0.00000000"
     assert usdt["interest"] == "0.00000000"
     assert usdt["free"] == "999.99500000"  # 1500 − 0.004 − 500.001
-    assert status["marginLevel"] is None
-    assert status["collateralMarginLevel"] is None
+    assert status["marginLevel"] == "999"
+    assert status["collateralMarginLevel"] == "999"
     assert status["marginLevelStatus"] == "EXCESSIVE"
     assert status["totalLiabilityValue"] == "0.00000000"
     assert_audit_clean(wallet, at("10:36:00"))
@@ -258,7 +258,7 @@ def test_isolated_borrow_leaves_the_cross_wallet_untouched(wallet: Wallet) -> No
     assert usdt["borrowed"] == "0.00000000"
     assert usdt["interest"] == "0.00000000"
     assert usdt["maxBorrowable"] == "2000.00000000"  # still 2 × 1000
-    assert cross["marginLevel"] is None
+    assert cross["marginLevel"] == "999"
     assert cross["totalLiabilityValue"] == "0.00000000"
 
 
@@ -281,7 +281,7 @@ def test_isolated_repay_all_clears_the_isolated_debt(wallet: Wallet) -> None:
     assert usdt["free"] == "99.99100000"  # 1000 − 900.009
     assert usdt["borrowed"] == "0.00000000"
     assert usdt["interest"] == "0.00000000"
-    assert status["marginLevel"] is None
+    assert status["marginLevel"] == "999"
     assert_audit_clean(wallet, at("10:31:00"))
 
 

@@ -111,8 +111,8 @@ def test_after_a_repayment_the_next_hours_charge_the_principal_left(wallet: Wall
     wallet.ok("accrue", "--until", t("13:05:00"), now=t("13:05:00"))
     repaid = wallet.ok("repay", "USDT", "600.048", now=t("13:30:00"))
     # interest first: 0.048; then principal 600.048 − 0.048 = 600 → 1200 − 600 = 600 left
-    assert repaid["interestRepaid"] == "0.04800000"
-    assert repaid["principalRepaid"] == "600.00000000"
+    assert repaid["interest"] == "0.04800000"
+    assert repaid["principal"] == "600.00000000"
     summary = wallet.ok("accrue", "--until", t("15:00:00"), now=t("15:00:00"))
     # 14:00 and 15:00 on 600: 600 × 0.00001 = 0.006 each → 0.012
     assert summary["hoursProcessed"] == 2
@@ -225,7 +225,7 @@ def test_long_liquidated_at_44000_leaves_153_824_usdt_after_the_2_percent_fee(wa
     usdt, btc = asset_row(status, "USDT"), asset_row(status, "BTC")
     assert (usdt["free"], usdt["borrowed"], usdt["interest"]) == ("153.82400000", "0.00000000", "0.00000000")
     assert btc["free"] == "0.00000000"
-    assert status["marginLevel"] is None  # no liability left
+    assert status["marginLevel"] == "999"  # no liability left
     # the fund gains the fee: 1,000,000 + 43.956
     assert insurance_fund_usdt(wallet) == Decimal("1000043.956")
     (entry,) = wallet.ok("history", "--kind", "liquidation", now=t("10:05:00"))
@@ -242,28 +242,28 @@ def test_gap_to_30000_the_insurance_fund_pays_the_shortfall_and_the_account_ends
     # 0.04995 × 30000 = 1498.5; 1498.5 / 2000.02 = 0.7492… ≤ 1.1
     assert Decimal("0.7492") < Decimal(liquidation["marginLevel"]) < Decimal("0.7493")
     assert liquidation["proceeds"] == "1498.50000000"
-    assert liquidation["liquidationFee"] == "29.97000000"  # 2 % × 1498.5 = 29.97
-    # 1498.5 − 29.97 − 2000.02 = −531.49 → the fund pays 531.49
-    assert liquidation["insurancePayout"] == "531.49000000"
+    # equity 1498.5 − 2000.02 = −501.52 < 0: no fee (the fund would pay it to itself), the fund pays 501.52
+    assert liquidation["liquidationFee"] == "0.00000000"
+    assert liquidation["insurancePayout"] == "501.52000000"
     assert liquidation["leftOver"] == "0.00000000"
     assert liquidation["repaid"] == {"USDT": {"interest": "0.02000000", "principal": "2000.00000000"}}
-    assert any("insurance fund paid 531.49" in line for line in result.err.splitlines())
+    assert any("insurance fund paid 501.52" in line for line in result.err.splitlines())
 
     status = wallet.ok("status", now=t("10:04:00"))
     for asset in ("USDT", "BTC"):
         row = asset_row(status, asset)
         assert (row["free"], row["locked"], row["borrowed"], row["interest"]) == ("0.00000000",) * 4, row
     assert status["totalAssetValue"] == status["totalLiabilityValue"] == "0.00000000"
-    # the fund: 1,000,000 + fee 29.97 − shortfall 531.49 = 999,498.48
+    # the fund: 1,000,000 − shortfall 501.52 = 999,498.48
     assert insurance_fund_usdt(wallet) == Decimal("999498.48")
 
     (entry,) = wallet.ok("history", "--kind", "liquidation", now=t("10:04:00"))
     assert entry["kind"] == "liquidation"
-    assert "insurance 531.49" in entry["memo"]
+    assert "insurance payout 501.52" in entry["memo"]
     usdt_free = [Decimal(c["amount"]) for c in entry["changes"] if c["asset"] == "USDT" and c["field"] == "free"]
-    # the fund's 531.49 reaches the cross wallet, so the user's side sums to zero:
-    # +1498.5 proceeds + 531.49 insurance − 29.97 fee − 2000.02 repaid = 0
-    assert Decimal("531.49") in usdt_free
+    # the fund's 501.52 reaches the cross wallet, so the user's side sums to zero:
+    # +1498.5 proceeds + 501.52 insurance − 2000.02 repaid = 0
+    assert Decimal("501.52") in usdt_free
     assert sum(usdt_free, Decimal(0)) == 0
     by_field = {(c["asset"], c["field"]): Decimal(c["amount"]) for c in entry["changes"] if c["field"] != "free"}
     assert by_field == {("USDT", "interest"): Decimal("-0.02"), ("USDT", "borrowed"): Decimal("-2000")}
@@ -510,8 +510,8 @@ def test_cooling_off_still_allows_repay_cancel_transfer_out_and_auto_repay_order
     repaid = wallet.ok("repay", "USDT", "100", now=t("11:00:00", day))
     # interest first: ON_BORROW at 09:02 and PERIODIC at 10:00 and 11:00, each 500 × 0.00001 = 0.005
     # → 0.015; then 100 − 0.015 = 99.985 of principal
-    assert repaid["interestRepaid"] == "0.01500000"
-    assert repaid["principalRepaid"] == "99.98500000"
+    assert repaid["interest"] == "0.01500000"
+    assert repaid["principal"] == "99.98500000"
     cancelled = wallet.ok("cancel", str(order_id), now=t("11:01:00", day))
     assert [order["orderId"] for order in cancelled] == [order_id]
     wallet.ok("transfer", "USDT", "100", "--from", "cross", "--to", "spot", now=t("11:02:00", day))
@@ -641,7 +641,7 @@ def test_kline_low_wicks_trigger_the_stop_and_then_a_liquidation(wallet: Wallet,
     assert liquidation["liquidationFee"] == "42.92902000"  # 2 % × 2146.451 = 42.92902
     assert liquidation["insurancePayout"] == "0.00000000"
     assert liquidation["leftOver"] == "103.48198000"  # 2146.451 − 42.92902 − 2000.04 = 103.48198
-    assert summary["finalMarginLevel"] is None  # nothing owed after the liquidation
+    assert summary["finalMarginLevel"] == "999"  # nothing owed after the liquidation
     assert any(line.startswith("LIQUIDATED: main cross") for line in result.err.splitlines())
 
     later = t("10:05:00", KLINE_DAY)
