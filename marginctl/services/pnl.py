@@ -53,13 +53,11 @@ class WalletPnl:
         return rules.net_pnl(self.realized, self.unrealized, self.fees, self.interest)
 
 
-def pnl(
-    context: Context, isolated_pair: str | None = None, all_wallets: bool = False, since: str | None = None
-) -> Any:
+def pnl(context: Context, isolated_pair: str | None = None, all_wallets: bool = False, since: str | None = None) -> Any:
     """One wallet's PnL document (cross by default), or with `all_wallets` a list: every wallet with a trade."""
     config = context.config
     wallet = parse_pair(isolated_pair, config.pairs) if isolated_pair else CROSS
-    since_stored = to_storage(parse_time(since)) if since else None
+    since_stored = to_storage(parse_time(since)) if since is not None else None
     with context.read() as tx:
         account = lookup_account(tx, context)
         account_id = int(account["id"]) if account is not None else None
