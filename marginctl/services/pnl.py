@@ -1,4 +1,10 @@
-"""`pnl`: average-cost profit and loss per wallet and base asset, from the `trades` and `interest_charges` rows."""
+"""`pnl`: average-cost profit and loss per wallet and base asset, from the `trades` and `interest_charges` rows.
+
+A fill's price and fee enter the valuation asset at the quote's price recorded with the fill; the last price
+and the interest are valued at today's prices. `--since` limits which fills' realized PnL and fees, and which
+interest charges, are totalled; the position and its average always come from every fill. A position row
+carries the interest charged on its own asset (a short's borrowed base); the wallet's totals carry all of it.
+"""
 
 from __future__ import annotations
 
