@@ -652,6 +652,42 @@ def status(
 
 
 @app.command()
+def pnl(
+    ctx: typer.Context,
+    isolated: Annotated[
+        str | None, typer.Option("--isolated", metavar="PAIR", help="This pair's isolated wallet.")
+    ] = None,
+    all_wallets: Annotated[bool, typer.Option("--all", help="Every wallet with any trade.")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", metavar="TIME", help=f"Total only fills and interest at or after this time: {TIME_FORMAT}."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Profit and loss by average cost: entry price, realized and unrealized PnL, fees and interest."""
+    from marginctl.services import pnl as pnl_service
+
+    if isolated and all_wallets:
+        output.report_error("invalid_input", "--isolated and --all cannot be combined", as_json)
+        raise typer.Exit(output.EXIT_USAGE)
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.pnl_view(result)
+
+    _run(
+        ctx,
+        as_json,
+        lambda context: pnl_service.pnl(context, isolated, all_wallets, since),
+        render,
+        write=False,
+    )
+
+
+@app.command()
 def history(
     ctx: typer.Context,
     limit: Annotated[

@@ -160,10 +160,94 @@ def _wallet_view(console: Console, document: dict[str, Any]) -> None:
         lines.append(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued, no borrowing[/]")
     for line in lines:
         _print_summary_line(console, line)
+    if is_margin and document.get("pnl"):
+        _status_pnl_lines(console, document["pnl"], valuation)
     if is_margin and document.get("lastLiquidation"):
         _print_packed(console, _last_liquidation_parts(document["lastLiquidation"]))
     if is_margin and document["marginLevelStatus"] in WARNINGS:
         _print_warning(console, document)
+    console.print()
+
+
+def _pnl_parts(figures: dict[str, Any], valuation: str) -> list[str]:
+    """Net PnL first, then what it is made of, each part whole (packed to the screen's width)."""
+    return [
+        f"PnL net {figures['netPnl']} {valuation}",
+        f"realized {figures['realizedPnl']}",
+        f"unrealized {figures['unrealizedPnl']}",
+        f"fees {figures['fees']}",
+        f"interest {figures['interest']}",
+    ]
+
+
+def _status_pnl_lines(console: Console, pnl: dict[str, Any], valuation: str) -> None:
+    """status: one packed PnL line, and a line per open position ("LONG BTC 0.05000000 @ 60000.00000000")."""
+    if not pnl["positions"] and all(Decimal(value) == 0 for key, value in pnl.items() if key != "positions"):
+        return
+    _print_packed(console, _pnl_parts(pnl, valuation))
+    for position in pnl["positions"]:
+        side = "SHORT" if position["quantity"].startswith("-") else "LONG"
+        _print_packed(
+            console,
+            [
+                f"{side} {position['asset']} {position['quantity']} @ {position['averageEntryPrice']}",
+                f"unrealized {position['unrealizedPnl']}",
+            ],
+        )
+
+
+def pnl_view(result: Any) -> None:
+    documents = result if isinstance(result, list) else [result]
+    console = _console()
+    if not documents:
+        console.print("No trades in any wallet yet. Trades show here once filled: marginctl trade buy BTC/USDT 0.01")
+    for document in documents:
+        _pnl_wallet_view(console, document)
+
+
+def _pnl_wallet_view(console: Console, document: dict[str, Any]) -> None:
+    valuation = document["valuationAsset"]
+    title = f"{document['account']} · {document['wallet']} PnL ({valuation}, average cost)"
+    if not document["positions"]:
+        console.print(
+            f"No trades in {document['wallet']} yet. PnL shows here once an order fills: "
+            "marginctl trade buy BTC/USDT 0.01"
+        )
+        return
+    columns = [
+        Column("Asset"),
+        Column("Side"),
+        Column("Quantity", numeric=True),
+        Column("Avg entry", numeric=True),
+        Column("Last", numeric=True),
+        Column("Realized", numeric=True),
+        Column("Unrealized", numeric=True),
+        Column("Fees", numeric=True),
+        Column("Interest", numeric=True),
+        Column("Net", numeric=True),
+    ]
+    rows = [
+        [
+            position["asset"],
+            position["side"],
+            position["quantity"],
+            position["averageEntryPrice"] or EMPTY,
+            position["lastPrice"] or EMPTY,
+            position["realizedPnl"],
+            position["unrealizedPnl"],
+            position["fees"],
+            position["interest"],
+            position["netPnl"],
+        ]
+        for position in document["positions"]
+    ]
+    show_records(console, columns, rows, title)
+    console.print()
+    _print_packed(console, _pnl_parts(document, valuation))
+    if document["since"]:
+        console.print(Text(f"Realized PnL, fees and interest since {document['since']}"))
+    if document["unpricedAssets"]:
+        console.print(f"[yellow]No price for {', '.join(document['unpricedAssets'])}: not valued[/]")
     console.print()
 
 

@@ -116,6 +116,10 @@ def _wallet_status(
     document["coolingOffUntil"] = display_stored(account["cooling_off_until"]) if account is not None else None
     document["userAssets"] = [_asset_row(tx, config, position, asset) for asset in position.balances]
     if is_margin_wallet(wallet):
+        from marginctl.services.pnl import status_pnl
+
+        document["pnl"] = status_pnl(tx, config, account_id, wallet, prices)
+    if is_margin_wallet(wallet):
         document["lastLiquidation"] = last_liquidation(tx, account_id, wallet)
     if is_margin_wallet(wallet) and document["marginLevelStatus"] in IN_DANGER:
         cooling = account is not None and bool(account["cooling_off_until"])
