@@ -23,7 +23,7 @@ from marginctl.domain.ledger import (
     Posting,
     asset_balance,
 )
-from marginctl.domain.liquidation import plan_liquidation
+from marginctl.domain.liquidation import LiquidationPlan, plan_liquidation
 from marginctl.domain.margin import AssetBalance, margin_level, margin_level_status, margin_level_text, value_wallet
 from marginctl.domain.money import ZERO, format_amount, from_text, mul
 from marginctl.domain.names import pair_assets
@@ -288,7 +288,60 @@ def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str
             "detail": json.dumps(detail, sort_keys=True),
         },
     )
+    _record_liquidation_trades(scope, wallet, plan, position.prices, entry_id)
     return {"tranId": entry_id, **detail}
+
+
+def _record_liquidation_trades(
+    scope: WriteScope, wallet: str, plan: LiquidationPlan, prices: dict[str, Decimal], entry_id: int
+) -> None:
+    """Each sale and buy-back of a liquidation is a filled market order and a trade with no commission, so
+    `orders --all` and profit and loss see the position closed at the liquidation price."""
+    config = scope.config
+    valuation = config.valuation_asset
+    at = to_storage(scope.at)
+    moves = [("SELL", asset, quantity, cash) for asset, (quantity, cash) in plan.sells.items()]
+    moves += [("BUY", asset, quantity, cash) for asset, (quantity, cash) in plan.buys.items()]
+    for side, asset, quantity, cash in moves:
+        pair = f"{asset}/{valuation}"
+        if pair not in config.pairs:
+            continue
+        order_id = scope.tx.execute(
+            "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, "
+            "triggered, orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, "
+            "borrowed_amount, created_at, updated_at) VALUES (:account_id, 'liquidation', :wallet, :pair, :side, "
+            "'MARKET', NULL, NULL, :no, :qty, :qty, :cash, 'FILLED', 'NO_SIDE_EFFECT', NULL, 0, 0, :at, :at) "
+            "RETURNING id",
+            {
+                "account_id": scope.account_id,
+                "wallet": wallet,
+                "pair": pair,
+                "side": side,
+                "no": False,
+                "qty": quantity,
+                "cash": cash,
+                "at": at,
+            },
+        )[0]["id"]
+        scope.tx.execute(
+            "INSERT INTO trades (order_id, account_id, wallet, pair, side, price, qty, quote_qty, commission, "
+            "commission_asset, is_maker, quote_price, entry_id, at) VALUES (:order_id, :account_id, :wallet, "
+            ":pair, :side, :price, :qty, :cash, 0, :valuation, :no, 1, :entry_id, :at)",
+            {
+                "order_id": order_id,
+                "account_id": scope.account_id,
+                "wallet": wallet,
+                "pair": pair,
+                "side": side,
+                "price": prices[asset],
+                "qty": quantity,
+                "cash": cash,
+                "valuation": valuation,
+                "no": False,
+                "entry_id": entry_id,
+                "at": at,
+            },
+        )
 
 
 def pair_risk(scope: WriteScope, pair: str) -> RiskReport:
