@@ -20,6 +20,7 @@ from marginctl.domain.clock import floor_hour, hours_after
 from marginctl.domain.ledger import INTEREST, INTEREST_RECEIVABLE, LENDING_POOL, Posting
 from marginctl.domain.margin import hourly_interest
 from marginctl.domain.money import ZERO, format_amount, from_text
+from marginctl.domain.rules import RateHistory
 from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.store import ledger
@@ -91,12 +92,25 @@ class InterestCharger:
         self.pending: dict[int, dict[tuple[str, str], Decimal]] = {}
         self.hours: dict[int, tuple[datetime, datetime]] = {}
         self.rows: list[ChargeRow] = []
-        self.hourly: dict[str, tuple[Decimal, int]] = {
-            asset: (settings.daily_interest_rate, settings.decimals) for asset, settings in config.assets.items()
-        }
-        # A principal is charged the same every hour it does not change: compute each once per run.
-        self.memo: dict[tuple[str, Decimal], Decimal] = {}
+        from marginctl.services.rules import load_versions
+
+        self.places = {asset: settings.decimals for asset, settings in config.assets.items()}
+        self.default_rates = {asset: settings.daily_interest_rate for asset, settings in config.assets.items()}
+        # Each hour is charged at the daily rate in force in that hour (`config apply` changes it).
+        self.rate_history = RateHistory(load_versions(tx))
+        self.rates_hour: datetime | None = None
+        self.rates: dict[str, Decimal] = {}
+        # A principal is charged the same every hour it and its rate do not change: compute each once per run.
+        self.memo: dict[tuple[str, Decimal, Decimal], Decimal] = {}
         self.flush_rows = FLUSH_ROWS
+
+    def rate_at(self, asset: str, hour: datetime) -> Decimal:
+        if hour != self.rates_hour:
+            self.rates_hour, self.rates = hour, {}
+        rate = self.rates.get(asset)
+        if rate is None:
+            rate = self.rates[asset] = self.rate_history.rate_at(asset, hour, self.default_rates[asset])
+        return rate
 
     def full(self) -> bool:
         return len(self.rows) >= self.flush_rows
@@ -107,11 +121,11 @@ class InterestCharger:
         for loan in loans:
             if loan.principal <= 0:
                 continue
-            daily_rate, places = self.hourly[loan.asset]
-            memo_key = (loan.asset, loan.principal)
+            daily_rate = self.rate_at(loan.asset, hour)
+            memo_key = (loan.asset, loan.principal, daily_rate)
             interest = self.memo.get(memo_key)
             if interest is None:
-                interest = self.memo[memo_key] = hourly_interest(loan.principal, daily_rate, places)
+                interest = self.memo[memo_key] = hourly_interest(loan.principal, daily_rate, self.places[loan.asset])
             if interest <= 0:
                 continue
             owed = self.pending.setdefault(loan.account_id, {})
