@@ -542,6 +542,17 @@ def config_with_rules(config: Config, document: dict[str, Any]) -> Config:
         )
 
     prices = document.get("starting_prices", {})
+
+    def ordered(stored: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
+        # The stored document's keys are sorted; lists keep the config's order, then the others'.
+        return {key: stored[key] for key in [*(key for key in shown if key in stored), *sorted(stored)]}
+
+    document = {
+        **document,
+        "assets": ordered(document["assets"], config.assets),
+        "pairs": ordered(document["pairs"], config.pairs),
+        "isolated": ordered(document["isolated"], config.isolated),
+    }
     return dataclasses.replace(
         config,
         valuation_asset=document["valuation_asset"],

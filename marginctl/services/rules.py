@@ -70,7 +70,7 @@ def refuse_other_rules(file_config: Config, stored: dict[str, Any]) -> None:
         said = f"the config's {first.key} is {first.new} but this wallet's rules have none"
     else:
         said = f"the config's {first.key} is {first.new} but this wallet's rules say {first.old}"
-    file = shlex.quote(echoed(file_config.source))
+    file = shlex.quote(echoed(file_config.source, limit=300))
     raise RulesDiffer(f"{said}; run: marginctl config apply {file} to change the wallet's rules")
 
 
