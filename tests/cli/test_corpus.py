@@ -262,7 +262,7 @@ def prepare(case: dict[str, Any], template: Path, folder: Path) -> Prepared:
         if config is not None:
             made_under(target, config)
         for step in case.get("setup", []):
-            result = run_cli(["--db", str(target), *step, "--json"])
+            result = run_cli(["--db", str(target), *(expand(argument, folder) for argument in step), "--json"])
             assert result.code == 0, (step, result)
     return Prepared(target, config, [expand(argument, folder) for argument in case["args"]])
 
