@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marginctl.config import Config
 from marginctl.domain.errors import (
@@ -27,10 +27,12 @@ from marginctl.domain.errors import (
 )
 from marginctl.domain.ledger import SYSTEM_ACCOUNTS
 from marginctl.domain.names import validate_account_name
-from marginctl.domain.rules import RulesVersion
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.store import ledger
 from marginctl.store.database import Database, Row, Transaction
+
+if TYPE_CHECKING:
+    from marginctl.domain.rules import RulesVersion
 
 DEFAULT_ACCOUNT = "main"
 CONFLICT_RETRIES = 5

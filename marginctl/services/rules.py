@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +69,8 @@ def refuse_other_rules(file_config: Config, stored: dict[str, Any]) -> None:
         said = f"the config's {first.key} is {first.new} but this wallet's rules have none"
     else:
         said = f"the config's {first.key} is {first.new} but this wallet's rules say {first.old}"
+    import shlex
+
     file = shlex.quote(echoed(file_config.source, limit=300))
     raise RulesDiffer(f"{said}; run: marginctl config apply {file} to change the wallet's rules")
 
