@@ -95,22 +95,25 @@ class InterestCharger:
         from marginctl.services.rules import load_versions
 
         self.places = {asset: settings.decimals for asset, settings in config.assets.items()}
-        self.default_rates = {asset: settings.daily_interest_rate for asset, settings in config.assets.items()}
-        # Each hour is charged at the daily rate in force in that hour (`config apply` changes it).
+        # Each hour is charged at the daily rate in force in that hour (`config apply` changes it): an
+        # asset whose rate never changed has one rate for every hour, the others are looked up per hour.
         self.rate_history = RateHistory(load_versions(tx))
-        self.rates_hour: datetime | None = None
-        self.rates: dict[str, Decimal] = {}
+        self.constant_rates = {asset: settings.daily_interest_rate for asset, settings in config.assets.items()}
+        self.changing_rates = [asset for asset in self.constant_rates if self.rate_history.changes_of(asset) > 1]
         # A principal is charged the same every hour it and its rate do not change: compute each once per run.
         self.memo: dict[tuple[str, Decimal, Decimal], Decimal] = {}
         self.flush_rows = FLUSH_ROWS
 
-    def rate_at(self, asset: str, hour: datetime) -> Decimal:
-        if hour != self.rates_hour:
-            self.rates_hour, self.rates = hour, {}
-        rate = self.rates.get(asset)
-        if rate is None:
-            rate = self.rates[asset] = self.rate_history.rate_at(asset, hour, self.default_rates[asset])
-        return rate
+    def rates_at(self, hour: datetime) -> dict[str, Decimal]:
+        if not self.changing_rates:
+            return self.constant_rates
+        return {
+            **self.constant_rates,
+            **{
+                asset: self.rate_history.rate_at(asset, hour, self.constant_rates[asset])
+                for asset in self.changing_rates
+            },
+        }
 
     def full(self) -> bool:
         return len(self.rows) >= self.flush_rows
@@ -118,10 +121,11 @@ class InterestCharger:
     def charge(self, loans: list[Loan], hour: datetime) -> list[tuple[Loan, Decimal]]:
         stored_hour = to_storage(hour)
         charged = []
+        rates = self.rates_at(hour)
         for loan in loans:
             if loan.principal <= 0:
                 continue
-            daily_rate = self.rate_at(loan.asset, hour)
+            daily_rate = rates[loan.asset]
             memo_key = (loan.asset, loan.principal, daily_rate)
             interest = self.memo.get(memo_key)
             if interest is None:
