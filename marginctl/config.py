@@ -493,3 +493,84 @@ def _rules(
         pre_liquidation_margin=section.pre_liquidation_margin,
         liquidation_fee_rate=section.liquidation_fee_rate,
     )
+
+
+#: The sections of a config that decide money or risk: a wallet keeps them (its rules); the rest (the
+#: lending pool's and insurance fund's starting funds, a pair's starting price) only seed a new wallet.
+RULES_SECTIONS = ("valuation_asset", "margin", "isolated", "fees", "assets", "pairs")
+_PAIR_RULES = ("tick_size", "step_size", "min_notional")
+
+
+def rules_document(config: Config) -> dict[str, Any]:
+    """The config's rules as a canonical JSON-ready document (decimals as strings, integers as integers).
+
+    `starting_prices` rides along (a pair's seed price, used until a price is recorded) but is not a rule:
+    it is never compared.
+    """
+    from dataclasses import asdict
+
+    return {
+        "valuation_asset": config.valuation_asset,
+        "margin": json_ready(asdict(config.cross)),
+        "isolated": {pair: json_ready(asdict(rules)) for pair, rules in config.isolated.items()},
+        "fees": json_ready(asdict(config.fees)),
+        "assets": {code: json_ready(asdict(asset)) for code, asset in config.assets.items()},
+        "pairs": {
+            pair: {key: format(getattr(settings, key), "f") for key in _PAIR_RULES}
+            for pair, settings in config.pairs.items()
+        },
+        "starting_prices": {
+            pair: format(settings.price, "f") for pair, settings in config.pairs.items() if settings.price is not None
+        },
+    }
+
+
+def canonical_json(document: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def config_with_rules(config: Config, document: dict[str, Any]) -> Config:
+    """`config` with a wallet's stored rules in place of its own (the seeds stay the config's)."""
+    import dataclasses
+
+    def rules(data: dict[str, Any]) -> MarginRules:
+        return MarginRules(
+            leverage=int(data["leverage"]),
+            **{key: Decimal(data[key]) for key in data if key != "leverage"},
+        )
+
+    prices = document.get("starting_prices", {})
+
+    def ordered(stored: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
+        # The stored document's keys are sorted; lists keep the config's order, then the others'.
+        return {key: stored[key] for key in [*(key for key in shown if key in stored), *sorted(stored)]}
+
+    document = {
+        **document,
+        "assets": ordered(document["assets"], config.assets),
+        "pairs": ordered(document["pairs"], config.pairs),
+        "isolated": ordered(document["isolated"], config.isolated),
+    }
+    return dataclasses.replace(
+        config,
+        valuation_asset=document["valuation_asset"],
+        cross=rules(document["margin"]),
+        isolated={pair: rules(data) for pair, data in document["isolated"].items()},
+        fees=FeeConfig(**{key: Decimal(value) for key, value in document["fees"].items()}),
+        assets={
+            code: AssetConfig(
+                decimals=int(data["decimals"]),
+                **{key: Decimal(data[key]) for key in data if key != "decimals"},
+            )
+            for code, data in document["assets"].items()
+        },
+        pairs={
+            pair: PairConfig(
+                **{key: Decimal(data[key]) for key in _PAIR_RULES},
+                price=Decimal(prices[pair]) if pair in prices else None,
+            )
+            for pair, data in document["pairs"].items()
+        },
+    )

@@ -28,6 +28,8 @@ accounts_app = Typer(
     help="List the wallet's accounts, or create one.", invoke_without_command=True, rich_markup_mode=None
 )
 app.add_typer(accounts_app, name="accounts")
+config_app = Typer(help="Change the wallet's rules from a config file.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(config_app, name="config")
 
 
 @dataclass
@@ -90,6 +92,7 @@ def _run(
     exit_code: Callable[[Any], int] | None = None,
     risk_lines: bool = False,
     write: bool = True,
+    check_rules: bool = True,
 ) -> None:
     """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code.
 
@@ -103,7 +106,12 @@ def _run(
         from marginctl.services.context import open_context
 
         context = open_context(
-            options.db, options.config, options.account, parse_time(options.now) if options.now else None, write
+            options.db,
+            options.config,
+            options.account,
+            parse_time(options.now) if options.now else None,
+            write,
+            check_rules,
         )
         try:
             result = action(context)
@@ -788,6 +796,63 @@ def _render_move(result: dict[str, Any]) -> None:
     else:
         line = f"Withdrew {result['amount']} {result['asset']} from spot (free {result['free']})"
     _say(f"{line}. tranId {result['tranId']}")
+
+
+@config_app.command("apply")
+def config_apply(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The TOML config whose rules the wallet takes.")],
+    yes: YesFlag = False,
+    client_id: ClientId = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make a config file's rules (margin levels, assets, rates, pairs, fees) the wallet's, from now on."""
+    from marginctl.services import rules
+
+    def action(context: Any) -> Any:
+        preview = rules.apply_preview(context, file)
+        if preview["refused"]:
+            from marginctl.domain.errors import RulesChangeRefused
+
+            raise RulesChangeRefused(f"config apply refused: {preview['refused'][0]}")
+        if preview["changes"] and not yes:
+            from marginctl.cli import render as views
+
+            text = "\n".join(views.rule_change_lines(preview["changes"]))
+            if not _confirm("config apply", f"Changes to the wallet's rules:\n{text}", "Apply them from now on?"):
+                from marginctl.domain.errors import ConfirmationRequired
+
+                raise ConfirmationRequired("config apply not confirmed; nothing changed")
+        return rules.apply_rules(context, file, client_id)
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        if not result["changed"]:
+            _say("Nothing to change: the wallet's rules already are the file's.")
+            return
+        for line in views.rule_change_lines(result["changes"]):
+            typer.echo(line)
+        _say(f"The wallet's rules changed, effective {result['effectiveAt']}.")
+
+    _run(ctx, as_json, action, render, check_rules=False)
+
+
+@app.command()
+def rates(
+    ctx: typer.Context,
+    asset: Annotated[str | None, typer.Option("--asset", help="Only this asset.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The daily interest rates over time, newest first, with the fields of Binance's interestRateHistory."""
+    from marginctl.services import rules
+
+    def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
+        views.rates_table(result)
+
+    _run(ctx, as_json, lambda context: rules.rate_history(context, asset), render, write=False)
 
 
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--config", "--account", "--now")

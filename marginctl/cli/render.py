@@ -529,3 +529,19 @@ def close_report(result: dict[str, Any]) -> None:
     lines.append(f"Margin level {shown} {result['marginLevelStatus']}.")
     for line in lines:
         console.print(Text(line))
+
+
+def rule_change_lines(changes: list[dict[str, Any]]) -> list[str]:
+    """One line per changed setting: `key: old → new` (`none` where the setting does not exist)."""
+    return [f"  {change['key']}: {change['old'] or 'none'} → {change['new'] or 'none'}" for change in changes]
+
+
+def rates_table(rows: list[dict[str, Any]]) -> None:
+    console = _console()
+    if not rows:
+        console.print("No interest rates.")
+        return
+    columns = [Column("Since"), Column("Asset"), Column("Daily rate", numeric=True)]
+    show_records(
+        console, columns, [[_short_time(row["timestamp"]), row["asset"], row["dailyInterestRate"]] for row in rows]
+    )

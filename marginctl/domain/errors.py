@@ -65,6 +65,12 @@ class ConfigError(InvalidInput):
     code = "config_error"
 
 
+class RulesDiffer(ConfigError):
+    """A config file read by a command holds rules other than the wallet's (exit 2: a config problem)."""
+
+    code = "rules_differ"
+
+
 class DatabaseError(InvalidInput):
     """The wallet file or URL cannot be used (missing folder, foreign file, newer schema)."""
 
@@ -85,6 +91,12 @@ class Refused(MarginctlError):
 
 class InsufficientBalance(Refused):
     code = "insufficient_balance"
+
+
+class RulesChangeRefused(Refused):
+    """`config apply` would make the wallet inconsistent (a held asset removed, decimals changed, …)."""
+
+    code = "rules_change_refused"
 
 
 class ConfirmationRequired(Refused):

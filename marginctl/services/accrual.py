@@ -20,6 +20,7 @@ from marginctl.domain.clock import floor_hour, hours_after
 from marginctl.domain.ledger import INTEREST, INTEREST_RECEIVABLE, LENDING_POOL, Posting
 from marginctl.domain.margin import hourly_interest
 from marginctl.domain.money import ZERO, format_amount, from_text
+from marginctl.domain.rules import RateHistory
 from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.store import ledger
@@ -91,12 +92,28 @@ class InterestCharger:
         self.pending: dict[int, dict[tuple[str, str], Decimal]] = {}
         self.hours: dict[int, tuple[datetime, datetime]] = {}
         self.rows: list[ChargeRow] = []
-        self.hourly: dict[str, tuple[Decimal, int]] = {
-            asset: (settings.daily_interest_rate, settings.decimals) for asset, settings in config.assets.items()
-        }
-        # A principal is charged the same every hour it does not change: compute each once per run.
-        self.memo: dict[tuple[str, Decimal], Decimal] = {}
+        from marginctl.services.rules import load_versions
+
+        self.places = {asset: settings.decimals for asset, settings in config.assets.items()}
+        # Each hour is charged at the daily rate in force in that hour (`config apply` changes it): an
+        # asset whose rate never changed has one rate for every hour, the others are looked up per hour.
+        self.rate_history = RateHistory(load_versions(tx))
+        self.constant_rates = {asset: settings.daily_interest_rate for asset, settings in config.assets.items()}
+        self.changing_rates = [asset for asset in self.constant_rates if self.rate_history.changes_of(asset) > 1]
+        # A principal is charged the same every hour it and its rate do not change: compute each once per run.
+        self.memo: dict[tuple[str, Decimal, Decimal], Decimal] = {}
         self.flush_rows = FLUSH_ROWS
+
+    def rates_at(self, hour: datetime) -> dict[str, Decimal]:
+        if not self.changing_rates:
+            return self.constant_rates
+        return {
+            **self.constant_rates,
+            **{
+                asset: self.rate_history.rate_at(asset, hour, self.constant_rates[asset])
+                for asset in self.changing_rates
+            },
+        }
 
     def full(self) -> bool:
         return len(self.rows) >= self.flush_rows
@@ -104,14 +121,15 @@ class InterestCharger:
     def charge(self, loans: list[Loan], hour: datetime) -> list[tuple[Loan, Decimal]]:
         stored_hour = to_storage(hour)
         charged = []
+        rates = self.rates_at(hour)
         for loan in loans:
             if loan.principal <= 0:
                 continue
-            daily_rate, places = self.hourly[loan.asset]
-            memo_key = (loan.asset, loan.principal)
+            daily_rate = rates[loan.asset]
+            memo_key = (loan.asset, loan.principal, daily_rate)
             interest = self.memo.get(memo_key)
             if interest is None:
-                interest = self.memo[memo_key] = hourly_interest(loan.principal, daily_rate, places)
+                interest = self.memo[memo_key] = hourly_interest(loan.principal, daily_rate, self.places[loan.asset])
             if interest <= 0:
                 continue
             owed = self.pending.setdefault(loan.account_id, {})

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marginctl.config import Config
 from marginctl.domain.errors import (
@@ -31,6 +31,9 @@ from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.store import ledger
 from marginctl.store.database import Database, Row, Transaction
 
+if TYPE_CHECKING:
+    from marginctl.domain.rules import RulesVersion
+
 DEFAULT_ACCOUNT = "main"
 CONFLICT_RETRIES = 5
 LAST_EVENT_KEY = "last_event_at"
@@ -38,7 +41,8 @@ LAST_EVENT_KEY = "last_event_at"
 
 @dataclass
 class Context:
-    config: Config
+    #: The config file as read (or the built-in defaults); `config` is it with the wallet's stored rules.
+    file_config: Config
     database: Database
     account_name: str = DEFAULT_ACCOUNT
     #: The clock given by --now / MARGINCTL_NOW; None: the system clock, which a write reads only once it
@@ -48,7 +52,30 @@ class Context:
     replayed_client_id: str | None = None
     #: A command that writes creates the wallet on its first transaction; a read-only one never does.
     creates_wallet: bool = True
+    #: Compare a config file's rules with the wallet's (`config apply` reads its file on its own).
+    check_rules: bool = True
+    #: The wallet's stored rules, oldest first, once read; [] for a wallet from before stored rules.
+    rules_versions: list[RulesVersion] | None = None
+    _rules: Config | None = None
+    _schema_checked: bool = False
     _opened: bool = False
+
+    @property
+    def config(self) -> Config:
+        """The rules in force at the command's clock: the wallet's stored ones (DESIGN §9)."""
+        if self._rules is None:
+            from marginctl.services.rules import resolve_rules
+
+            self._rules = resolve_rules(self)
+        return self._rules
+
+    def ensure_schema_checked(self) -> None:
+        """The wallet's schema, checked (an older one upgraded) once per command; never creates a wallet."""
+        if not self._schema_checked:
+            from marginctl.store.migrate import ensure_schema
+
+            ensure_schema(self.database, create=False)
+            self._schema_checked = True
 
     def clock(self) -> datetime:
         """The command's time at this moment: the given clock, else the system clock now."""
@@ -114,7 +141,12 @@ class WriteScope:
 
 
 def open_context(
-    db: str | None, config_path: str | None, account: str | None, now: datetime | None, write: bool = True
+    db: str | None,
+    config_path: str | None,
+    account: str | None,
+    now: datetime | None,
+    write: bool = True,
+    check_rules: bool = True,
 ) -> Context:
     """Load the config and locate the wallet; it is opened at the command's first transaction."""
     from marginctl.config import load_config
@@ -122,19 +154,35 @@ def open_context(
 
     config = load_config(config_path)
     account_name = validate_account_name(account or DEFAULT_ACCOUNT)
-    return Context(config=config, database=locate(db), account_name=account_name, now=now, creates_wallet=write)
+    return Context(
+        file_config=config,
+        database=locate(db),
+        account_name=account_name,
+        now=now,
+        creates_wallet=write,
+        check_rules=check_rules,
+    )
 
 
 def open_wallet(context: Context) -> None:
     """A write creates (or upgrades) and seeds the wallet; a read never creates one (`no_wallet`)."""
+    from marginctl.services.rules import adopt_if_missing, load_versions
     from marginctl.store.migrate import ensure_schema
 
     try:
-        ensure_schema(context.database, create=context.creates_wallet)
+        if not context._schema_checked:
+            ensure_schema(context.database, create=context.creates_wallet)
+            context._schema_checked = True
         seed_if_new(context, context.creates_wallet)
     except BaseException:
         context.database.discard_new_file()
         raise
+    if context.rules_versions is None:
+        with context.database.transaction(write=False) as tx:
+            context.rules_versions = load_versions(tx)
+    if not context.rules_versions and context.creates_wallet:
+        adopt_if_missing(context)
+    context.config  # noqa: B018  (a config file's rules are compared before anything changes)
 
 
 def seed_if_new(context: Context, write: bool = True) -> None:
@@ -155,9 +203,12 @@ def seed_if_new(context: Context, write: bool = True) -> None:
             return
         now = context.clock_under_lock(tx)
         ids = {name: create_account(tx, name, is_system=True, at=now) for name in SYSTEM_ACCOUNTS}
+        from marginctl.services.rules import store_created
+
+        store_created(tx, context, now)
         for holder, funds in (
-            ("lending-pool", context.config.lending_pool),
-            ("insurance-fund", context.config.insurance_fund),
+            ("lending-pool", context.file_config.lending_pool),
+            ("insurance-fund", context.file_config.insurance_fund),
         ):
             for asset, amount in sorted(funds.items()):
                 if amount == 0:

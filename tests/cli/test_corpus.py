@@ -117,6 +117,23 @@ def fresh_wallet(template: Path, folder: Path) -> Path:
     return wallet
 
 
+def made_under(wallet: Path, config: Path) -> None:
+    """The copied wallet as if it had been created under the case's config: its stored rules are the
+    config's, so a case about the config's names meets them, not `rules_differ` (a config that does
+    not load keeps the template's rules: its case expects the config's own error)."""
+    from marginctl.config import canonical_json, load_config, rules_document
+    from marginctl.domain.errors import ConfigError
+
+    try:
+        document = rules_document(load_config(config))
+    except ConfigError:
+        return
+    connection = sqlite3.connect(wallet)
+    connection.execute("UPDATE wallet_rules SET document = ?", (canonical_json(document),))
+    connection.commit()
+    connection.close()
+
+
 def edited_wallet(template: Path, folder: Path, sql: str) -> Path:
     """A real wallet with one statement run on it behind marginctl's back (a damaged or foreign wallet)."""
     wallet = fresh_wallet(template, folder)
@@ -242,8 +259,10 @@ def prepare(case: dict[str, Any], template: Path, folder: Path) -> Prepared:
         target = build_db(case["db"], template, folder)
     else:
         target = fresh_wallet(template, folder)
+        if config is not None:
+            made_under(target, config)
         for step in case.get("setup", []):
-            result = run_cli(["--db", str(target), *step, "--json"])
+            result = run_cli(["--db", str(target), *(expand(argument, folder) for argument in step), "--json"])
             assert result.code == 0, (step, result)
     return Prepared(target, config, [expand(argument, folder) for argument in case["args"]])
 

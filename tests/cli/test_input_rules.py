@@ -140,6 +140,7 @@ def test_an_error_quotes_the_quantity_as_typed(funded: Wallet, quantity: str, me
 
 def test_an_error_quotes_a_tiny_tick_as_a_plain_number(funded: Wallet) -> None:
     funded.with_config('[pairs."BTC/USDT"]\ntick_size = "0.0000002"\n')
+    funded.ok("config", "apply", str(funded.config), "--yes", now=LATER)
     result = funded.run("price", "set", "BTC/USDT", "0.0000003", now=LATER)
     # 0.0000003 / 0.0000002 = 1.5 ticks; Decimal would print the tick as 2E-7.
     assert (result.code, result.err) == (2, "error: price 0.0000003 is not on the tick size 0.0000002\n")

@@ -818,6 +818,7 @@ def test_trading_is_refused_while_the_wallet_is_at_or_below_the_liquidation_leve
     assert status["marginLevelStatus"] == "MARGIN_CALL"
 
     wallet.with_config(LIQUIDATION_AT_1_25)
+    wallet.ok("config", "apply", str(wallet.config), "--yes", now=at("10:13:00"))
     assert wallet.ok("status", now=at("10:13:00"))["marginLevelStatus"] == "FORCE_LIQUIDATION"  # 1.2113 ≤ 1.25
     result = refused(wallet, "trade", "buy", "BTC/USDT", "0.001", now=at("10:14:00"))
     assert result.code == 3
