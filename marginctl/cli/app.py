@@ -387,14 +387,22 @@ def trade(
         str, typer.Option("--side-effect", help="normal, auto-borrow (MARGIN_BUY) or auto-repay (AUTO_REPAY).")
     ] = "normal",
     isolated: Annotated[bool, typer.Option("--isolated", help="Trade in the pair's isolated wallet.")] = False,
+    close: Annotated[
+        bool, typer.Option("--close", help="Buy exactly what repays the base asset's debt and interest (market).")
+    ] = False,
     client_id: ClientId = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Place an order in the margin wallet: market, limit (--price) or stop-limit (--stop and --price)."""
+    """Place an order in the margin wallet: market, limit (--price) or stop-limit (--stop and --price).
+
+    QTY `all` (sell) sells what is free of the base asset; `buy PAIR --close` buys back the base debt.
+    """
     from marginctl.services import trading
 
     def action(context: Any) -> Any:
-        request = trading.parse_order(context.config, side, pair, quantity, quote, price, stop, side_effect, isolated)
+        request = trading.parse_order(
+            context.config, side, pair, quantity, quote, price, stop, side_effect, isolated, close=close
+        )
         return trading.place_order(context, request, client_id)
 
     def render(result: Any) -> None:
@@ -469,11 +477,15 @@ def cancel(
     from marginctl.services import trading
 
     def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
         if not result:
             _say("No open orders.")
         for order in result:
             in_list = f", OCO list {order['orderListId']}" if order.get("orderListId", -1) != -1 else ""
             _say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}{in_list}).")
+            for record in order.get("repaid", []):
+                _say(views.repaid_line(record))
 
     _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 
