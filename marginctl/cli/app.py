@@ -379,7 +379,9 @@ def trade(
     ctx: typer.Context,
     side: Annotated[str, typer.Argument(help="buy or sell.")],
     pair: Annotated[str, typer.Argument(help="Pair, e.g. BTC/USDT.")],
-    quantity: Annotated[str | None, typer.Argument(help="Base quantity (rounded down to the step).")] = None,
+    quantity: Annotated[
+        str | None, typer.Argument(help="Base quantity (rounded down to the step); sell: `all` sells what is free.")
+    ] = None,
     quote: Annotated[str | None, typer.Option("--quote", help="Spend (buy) or receive (sell) this much quote.")] = None,
     price: Annotated[str | None, typer.Option("--price", help="Limit price; without it, a market order.")] = None,
     stop: Annotated[str | None, typer.Option("--stop", help="Stop price (with --price: stop-limit).")] = None,
@@ -393,10 +395,7 @@ def trade(
     client_id: ClientId = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Place an order in the margin wallet: market, limit (--price) or stop-limit (--stop and --price).
-
-    QTY `all` (sell) sells what is free of the base asset; `buy PAIR --close` buys back the base debt.
-    """
+    """Place an order in the margin wallet: market, limit (--price) or stop-limit (--stop and --price)."""
     from marginctl.services import trading
 
     def action(context: Any) -> Any:
