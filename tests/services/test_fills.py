@@ -197,6 +197,31 @@ def test_cancel_in_the_same_hour_repays_the_loan_and_its_on_borrow_interest(wall
     assert_audit_clean(wallet, at("10:22:00"))
 
 
+ISSUE_RATE = """
+[assets.USDT]
+daily_interest_rate = "0.00048"
+"""
+
+
+def test_the_issues_cancel_repays_950_019_and_leaves_no_loan(wallet: Wallet) -> None:
+    wallet.with_config(ISSUE_RATE)
+    fund_cross(wallet)
+    order = wallet.ok(
+        "trade", "buy", "BTC/USDT", "0.05", "--price", "39000", "--side-effect", "auto-borrow", now=at("10:10:00")
+    )
+    # holds 0.05 × 39000 = 1950; free 1000: borrows 950; first hour 950 × 0.00048 / 24 = 0.019
+    assert order["marginBuyBorrowAmount"] == "950.00000000"
+    assert balances(wallet, at("10:11:00"))["USDT"]["interest"] == "0.01900000"
+    cancelled = wallet.ok("cancel", str(order["orderId"]), now=at("10:12:00"))
+    assert cancelled[0]["repaid"] == [
+        {"asset": "USDT", "amount": "950.01900000", "interest": "0.01900000", "principal": "950.00000000"}
+    ]
+    rows = balances(wallet, at("10:13:00"))
+    assert rows["USDT"]["borrowed"] == rows["USDT"]["interest"] == "0.00000000"
+    assert rows["USDT"]["free"] == "999.98100000"  # 1950 unlocked − 950.019
+    assert_audit_clean(wallet, at("10:14:00"))
+
+
 def test_cancel_hours_later_repays_every_hour_charged_on_the_orders_loan(wallet: Wallet) -> None:
     fund_cross(wallet)
     order = wallet.ok(
