@@ -387,7 +387,9 @@ def trade(
     ctx: typer.Context,
     side: Annotated[str, typer.Argument(help="buy or sell.")],
     pair: Annotated[str, typer.Argument(help="Pair, e.g. BTC/USDT.")],
-    quantity: Annotated[str | None, typer.Argument(help="Base quantity (rounded down to the step).")] = None,
+    quantity: Annotated[
+        str | None, typer.Argument(help="Base quantity (rounded down to the step); sell: `all` sells what is free.")
+    ] = None,
     quote: Annotated[str | None, typer.Option("--quote", help="Spend (buy) or receive (sell) this much quote.")] = None,
     price: Annotated[str | None, typer.Option("--price", help="Limit price; without it, a market order.")] = None,
     stop: Annotated[str | None, typer.Option("--stop", help="Stop price (with --price: stop-limit).")] = None,
@@ -395,6 +397,9 @@ def trade(
         str, typer.Option("--side-effect", help="normal, auto-borrow (MARGIN_BUY) or auto-repay (AUTO_REPAY).")
     ] = "normal",
     isolated: Annotated[bool, typer.Option("--isolated", help="Trade in the pair's isolated wallet.")] = False,
+    close: Annotated[
+        bool, typer.Option("--close", help="Buy exactly what repays the base asset's debt and interest (market).")
+    ] = False,
     client_id: ClientId = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -402,7 +407,9 @@ def trade(
     from marginctl.services import trading
 
     def action(context: Any) -> Any:
-        request = trading.parse_order(context.config, side, pair, quantity, quote, price, stop, side_effect, isolated)
+        request = trading.parse_order(
+            context.config, side, pair, quantity, quote, price, stop, side_effect, isolated, close=close
+        )
         return trading.place_order(context, request, client_id)
 
     def render(result: Any) -> None:
@@ -477,11 +484,15 @@ def cancel(
     from marginctl.services import trading
 
     def render(result: Any) -> None:
+        from marginctl.cli import render as views
+
         if not result:
             _say("No open orders.")
         for order in result:
             in_list = f", OCO list {order['orderListId']}" if order.get("orderListId", -1) != -1 else ""
             _say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}{in_list}).")
+            for record in order.get("repaid", []):
+                _say(views.repaid_line(record))
 
     _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 

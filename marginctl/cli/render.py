@@ -436,8 +436,20 @@ def order_line(order: dict[str, Any]) -> None:
     if order.get("marginBuyBorrowAmount"):
         console.print(f"Borrowed {order['marginBuyBorrowAmount']} {order['marginBuyBorrowAsset']} for the order.")
     for fill in order.get("fills", []):
-        console.print(f"Filled {fill['qty']} at {fill['price']}, fee {fill['commission']} {fill['commissionAsset']}.")
+        console.print(
+            f"Filled {fill['qty']} at {fill['price']}, fee {fill['commission']} {fill['commissionAsset']} "
+            f"(trade {fill['tradeId']})."
+        )
+    for record in order.get("repaid", []):
+        console.print(Text(repaid_line(record)))
     console.print(f"Order {order['orderId']}: {what} — {order['status']}")
+
+
+def repaid_line(record: dict[str, str]) -> str:
+    """An automatic repayment (auto-repay, autoRepayAtCancel), as Binance's repay record reads."""
+    return (
+        f"Repaid {record['amount']} {record['asset']} (interest {record['interest']}, principal {record['principal']})."
+    )
 
 
 def order_list_lines(order_list: dict[str, Any]) -> None:
@@ -481,7 +493,7 @@ def orders_table(result: list[dict[str, Any]]) -> None:
         [
             str(order["orderId"]),
             EMPTY if order.get("orderListId", -1) == -1 else str(order["orderListId"]),
-            _short_time(order["time"]),
+            _short_time(order["transactTime"]),
             order["wallet"],
             order["side"],
             order["type"],

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+from marginctl.domain.clock import hours_after
 from marginctl.domain.errors import InvalidAmount, MinNotional
+from marginctl.domain.margin import hourly_interest
 from marginctl.domain.money import MONEY_CONTEXT, div, mul, parse_amount, round_down, round_up
 from marginctl.domain.names import echoed
 
@@ -28,6 +31,9 @@ SIDE_EFFECTS = {"normal": "NO_SIDE_EFFECT", "auto-borrow": "MARGIN_BUY", "auto-r
 NO_SIDE_EFFECT = "NO_SIDE_EFFECT"
 MARGIN_BUY = "MARGIN_BUY"
 AUTO_REPAY = "AUTO_REPAY"
+
+#: Binance answers every margin order with timeInForce GTC (good till cancelled).
+TIME_IN_FORCE = "GTC"
 
 
 def round_to_step(quantity: Decimal, step_size: Decimal) -> Decimal:
@@ -127,3 +133,30 @@ def close_quantity(needed: Decimal, fee_rate: Decimal, step_size: Decimal, base_
     while quantity - round_up(mul(quantity, fee_rate), base_places) < needed:
         quantity += step_size
     return quantity
+
+
+def marketable_on_placing(order_type: str, side: str, limit_price: Decimal | None, last_price: Decimal) -> bool:
+    """A market order, or a limit whose price crosses the last price, takes the book at once (DESIGN §5)."""
+    if order_type == MARKET:
+        return True
+    return order_type == LIMIT and limit_price is not None and limit_crossed(side, limit_price, last_price)
+
+
+def with_min_notional(quantity: Decimal, price: Decimal, min_notional: Decimal, step_size: Decimal) -> Decimal:
+    """`quantity`, or the smallest step quantity whose value at `price` meets the minimum notional if it is below."""
+    if mul(quantity, price) >= min_notional:
+        return quantity
+    steps = (div(min_notional, price) / step_size).to_integral_value(rounding=ROUND_UP, context=MONEY_CONTEXT)
+    return max(quantity, mul(steps, step_size))
+
+
+def interest_on_order_loan(
+    borrowed: Decimal, daily_rate: Decimal, places: int, placed_at: datetime, cancelled_at: datetime
+) -> Decimal:
+    """What an order's MARGIN_BUY loan was charged by its cancel: the ON_BORROW hour, then one PERIODIC hour for
+    every UTC hour boundary after the order was placed up to the cancel (Binance's autoRepayAtCancel repays both).
+
+    950 USDT at daily 0.00048 cancelled in the hour it was placed: 950 × 0.00048 / 24 = 0.019.
+    """
+    hours = 1 + sum(1 for _ in hours_after(placed_at, cancelled_at))
+    return hours * hourly_interest(borrowed, daily_rate, places)

@@ -14,20 +14,21 @@ from marginctl.domain.errors import (
     InvalidInput,
     LiquidationInProgress,
     NoPrice,
+    RepayExceedsDebt,
     UnknownOrder,
     WouldTriggerImmediately,
 )
 from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
 from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
-from marginctl.domain.names import CROSS, echoed, match_name, pair_assets, parse_pair
+from marginctl.domain.names import CROSS, echoed, is_keyword, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price, price_places
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services import order_lists
 from marginctl.services.accrual import catch_up_account
 from marginctl.services.context import Context, WriteScope, lookup_account, refuse_while_cooling_off, run_write
-from marginctl.services.loans import lend, settle_debt
+from marginctl.services.loans import ALL, lend, repay_record, settle_debt
 from marginctl.services.prices import asset_prices, pair_quotes
-from marginctl.services.risk import wallet_position
+from marginctl.services.risk import Position, wallet_position
 from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
 from marginctl.store.database import Row, Transaction
@@ -52,6 +53,10 @@ class OrderRequest:
     limit_price: Decimal | None
     stop_price: Decimal | None
     side_effect: str
+    #: `trade sell PAIR all`: the quantity is what is free of the base asset when the order is placed.
+    sell_all: bool = False
+    #: `trade buy PAIR --close`: the quantity is what repays the base asset's debt and interest after the fee.
+    close: bool = False
 
 
 def parse_order(
@@ -64,6 +69,7 @@ def parse_order(
     stop_text: str | None,
     side_effect_text: str,
     isolated: bool,
+    close: bool = False,
 ) -> OrderRequest:
     """Everything about an order that can be refused before looking at the wallet (exit 2)."""
     side = match_name(side_text, rules.SIDES)
@@ -72,6 +78,10 @@ def parse_order(
     pair = parse_pair(pair_text, config.pairs)
     settings = config.pairs[pair]
     base, quote = pair_assets(pair)
+    sell_all = quantity_text is not None and is_keyword(quantity_text, ALL)
+    if sell_all or close:
+        texts = _WholePositionText(quantity_text, quote_text, price_text, stop_text, side_effect_text, close)
+        return _parse_whole_position(side, pair, isolated, texts)
     if (quantity_text is None) == (quote_text is None):
         raise InvalidInput("give either a quantity or --quote AMOUNT, not both and not neither")
     if stop_text is not None and price_text is None:
@@ -94,6 +104,49 @@ def parse_order(
         stop_price=parse_price(stop_text, settings.tick_size, what="stop price") if stop_text else None,
         side_effect=side_effect,
     )
+
+
+def _parse_whole_position(side: str, pair: str, isolated: bool, request: _WholePositionText) -> OrderRequest:
+    """`trade sell PAIR all` and `trade buy PAIR --close`: market orders whose quantity the wallet decides."""
+    sell_all = request.quantity_text is not None and not request.close
+    what = "QTY all" if sell_all else "--close"
+    if request.close and request.quantity_text is not None:
+        raise InvalidInput("--close decides the quantity; give no QTY")
+    if sell_all and side != rules.SELL:
+        raise InvalidInput("QTY all is for sell orders; to buy back a debt use: trade buy PAIR --close")
+    if request.close and side != rules.BUY:
+        raise InvalidInput("--close is for buy orders; to sell what is free use: trade sell PAIR all")
+    if request.quote_text is not None:
+        raise InvalidInput(f"{what} decides the quantity; give no --quote")
+    if request.price_text is not None or request.stop_text is not None:
+        raise InvalidInput(f"{what} places a market order; give no --price or --stop")
+    side_effect = match_name(request.side_effect_text, rules.SIDE_EFFECTS)
+    if side_effect is None:
+        raise InvalidInput(f"--side-effect must be one of {', '.join(rules.SIDE_EFFECTS)}")
+    if side_effect == rules.MARGIN_BUY:
+        raise InvalidInput(f"{what} sells what is free or buys back a debt; it cannot borrow (auto-borrow)")
+    return OrderRequest(
+        side=side,
+        pair=pair,
+        wallet=pair if isolated else CROSS,
+        quantity=None,
+        quote_amount=None,
+        limit_price=None,
+        stop_price=None,
+        side_effect=rules.AUTO_REPAY if request.close else side_effect,
+        sell_all=sell_all,
+        close=request.close,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _WholePositionText:
+    quantity_text: str | None
+    quote_text: str | None
+    price_text: str | None
+    stop_text: str | None
+    side_effect_text: str
+    close: bool
 
 
 def place_order(context: Context, request: OrderRequest, client_id: str | None) -> dict[str, Any]:
@@ -119,7 +172,9 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
 
     reference_price = request.limit_price or last_price
     quantity = request.quantity
-    if quantity is None:
+    if request.sell_all or request.close:
+        quantity = _whole_position_quantity(scope, request, position, last_price)
+    elif quantity is None:
         assert request.quote_amount is not None
         quantity = rules.quantity_for_quote(request.quote_amount, reference_price, settings.step_size)
         if quantity <= 0:
@@ -134,7 +189,9 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
         order_type = rules.LIMIT if request.limit_price is not None else rules.MARKET
 
     spend_asset = quote if request.side == rules.BUY else base
-    need = rules.hold_for(request.side, quantity, reference_price, quote_places)
+    marketable = rules.marketable_on_placing(order_type, request.side, request.limit_price, last_price)
+    # A marketable order costs what it pays at the last price; a resting one holds what its limit may spend.
+    need = rules.hold_for(request.side, quantity, last_price if marketable else reference_price, quote_places)
     free = ledger.free_balance(scope.tx, scope.account_id, request.wallet, spend_asset)
     borrowed = ZERO
     if request.side_effect == rules.MARGIN_BUY and need > free:
@@ -148,19 +205,52 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
     order_id = _insert_order(scope, request, client_id, order_type, quantity, spend_asset, borrowed)
     order = _load_order(scope.tx, order_id)
     fills: list[dict[str, Any]] = []
-    if order_type == rules.MARKET:
-        fills.append(_fill(scope, order, last_price, maker=False, from_locked=False))
-    elif order_type == rules.LIMIT and rules.limit_crossed(request.side, reference_price, last_price):
-        fills.append(_fill(scope, order, reference_price, maker=False, from_locked=False))
+    repaid: list[dict[str, str]] = []
+    if marketable:
+        fill, repayment = _fill(scope, order, last_price, maker=False, from_locked=False)
+        fills.append(fill)
+        repaid.extend([repayment] if repayment else [])
     else:
         _lock(scope, order, need)
     result = order_view(config, _load_order(scope.tx, order_id))
     result["fills"] = fills
+    if request.side_effect == rules.AUTO_REPAY:
+        result["repaid"] = repaid
     result.update(pair_risk(scope, request.pair).as_json())
     if borrowed:
         result["marginBuyBorrowAmount"] = format_amount(borrowed, config.places(spend_asset))
         result["marginBuyBorrowAsset"] = spend_asset
     return result
+
+
+def _whole_position_quantity(
+    scope: WriteScope, request: OrderRequest, position: Position, last_price: Decimal
+) -> Decimal:
+    """The quantity of `sell PAIR all` (what is free of the base) or `buy PAIR --close` (what repays its debt)."""
+    config = scope.config
+    settings = config.pairs[request.pair]
+    base, _ = pair_assets(request.pair)
+    places = config.places(base)
+    balance = position.balance(base)
+    if request.sell_all:
+        quantity = rules.round_to_step(balance.free, settings.step_size)
+        if quantity <= 0:
+            raise InsufficientBalance(
+                f"no {base} free in {request.wallet} to sell: free {format_amount(balance.free, places)}, "
+                f"step {settings.step_size.normalize():f}"
+            )
+        return quantity
+    if balance.liability <= 0:
+        raise RepayExceedsDebt(f"{request.wallet} owes no {base}; --close buys back a {base} debt")
+    needed = balance.liability - balance.free
+    if needed <= 0:
+        raise InsufficientBalance(
+            f"the free {format_amount(balance.free, places)} {base} already covers the debt of "
+            f"{format_amount(balance.liability, places)}; repay it with: marginctl repay {base} all"
+            + ("" if request.wallet == CROSS else f" --isolated {request.wallet}")
+        )
+    quantity = rules.close_quantity(needed, config.fees.taker, settings.step_size, places)
+    return rules.with_min_notional(quantity, last_price, settings.min_notional, settings.step_size)
 
 
 def _insert_order(
@@ -217,8 +307,13 @@ def _lock(scope: WriteScope, order: Row, amount: Decimal) -> None:
     scope.tx.execute("UPDATE orders SET locked_amount = :amount WHERE id = :id", {"amount": amount, "id": order["id"]})
 
 
-def _fill(scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_locked: bool) -> dict[str, Any]:
-    """Fill the whole order at `price` against the exchange; the fee goes to the fees account."""
+def _fill(
+    scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_locked: bool
+) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """Fill the whole order at `price` against the exchange: a `trade` entry with the gross amounts, then a `fee`
+    entry from the asset received to the fees account (Binance's commission). Returns Binance's fill and, for
+    AUTO_REPAY, the repay record.
+    """
     config = scope.config
     fee_rate = config.fees.maker if maker else config.fees.taker
     wallet = str(order["wallet"])
@@ -231,14 +326,14 @@ def _fill(scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_lo
     paid_asset, received_asset = (quote, base) if side == rules.BUY else (base, quote)
     exchange_id, fees_id = scope.system_ids[EXCHANGE], scope.system_ids[FEES]
     locked = from_text(order["locked_amount"]) if from_locked else ZERO
+    gross = result.received + result.fee
     postings = [
         Posting(scope.account_id, wallet, paid_asset, LOCKED, -locked),
-        # A buy resting at its limit paid exactly what it locked; anything else comes from free.
+        # A buy resting at its limit paid exactly what it locked; one filling below its limit gets the rest back.
         Posting(scope.account_id, wallet, paid_asset, FREE, locked - result.paid),
         Posting(exchange_id, "spot", paid_asset, FREE, result.paid),
-        Posting(exchange_id, "spot", received_asset, FREE, -(result.received + result.fee)),
-        Posting(scope.account_id, wallet, received_asset, FREE, result.received),
-        Posting(fees_id, "spot", received_asset, FREE, result.fee),
+        Posting(exchange_id, "spot", received_asset, FREE, -gross),
+        Posting(scope.account_id, wallet, received_asset, FREE, gross),
     ]
     entry_id = scope.post(
         "trade",
@@ -246,22 +341,33 @@ def _fill(scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_lo
         memo=f"order {order['id']} {side} {quantity} {base} at {price}",
     )
     trade_id = _record_trade(scope, order, price, quantity, result, received_asset, maker, entry_id)
+    if result.fee:
+        scope.post(
+            "fee",
+            [
+                Posting(scope.account_id, wallet, received_asset, FREE, -result.fee),
+                Posting(fees_id, "spot", received_asset, FREE, result.fee),
+            ],
+            memo=f"{'maker' if maker else 'taker'} fee of order {order['id']} trade {trade_id}",
+        )
     scope.tx.execute(
         "UPDATE orders SET executed_qty = :quantity, quote_qty = :quote_qty, status = 'FILLED', locked_amount = 0, "
         "updated_at = :at WHERE id = :id",
         {"quantity": quantity, "quote_qty": result.quote_amount, "at": to_storage(scope.at), "id": order["id"]},
     )
+    repayment = None
     if order["side_effect"] == rules.AUTO_REPAY:
-        _auto_repay(scope, wallet, received_asset, result.received)
+        repayment = _auto_repay(scope, wallet, received_asset, result.received)
     order_lists.leg_filled(scope, order)  # an OCO's other leg expires
     fee_places = base_places if side == rules.BUY else quote_places
-    return {
+    fill = {
         "price": format_amount(price, price_places(config.pairs[pair].tick_size)),
         "qty": format_amount(quantity, base_places),
         "commission": format_amount(result.fee, fee_places),
         "commissionAsset": received_asset,
         "tradeId": trade_id,
     }
+    return fill, repayment
 
 
 def _record_trade(
@@ -302,16 +408,22 @@ def _record_trade(
     return int(rows[0]["id"])
 
 
-def _auto_repay(scope: WriteScope, wallet: str, asset: str, received: Decimal) -> None:
-    """AUTO_REPAY: what a fill brings in repays that asset's debt, interest first."""
+def _auto_repay(scope: WriteScope, wallet: str, asset: str, received: Decimal) -> dict[str, str] | None:
+    """AUTO_REPAY: what a fill brings in (after its fee) repays that asset's debt, interest first."""
     balance = wallet_position(scope.tx, scope.config, scope.account_id, wallet).balance(asset)
     amount = min(received, balance.liability, balance.free)
-    if amount > 0:
-        settle_debt(scope, wallet, asset, amount, balance.interest)
+    if amount <= 0:
+        return None
+    to_interest, to_principal = settle_debt(scope, wallet, asset, amount, balance.interest)
+    return repay_record(asset, amount, to_interest, to_principal, scope.config.places(asset))
 
 
 def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]:
-    """On a new price: trigger stops, then fill crossed limits at their limit price, oldest first."""
+    """On a new price: trigger stops, then fill crossed orders, oldest first.
+
+    A resting limit crossed by the price fills at its limit as maker; a stop-limit whose limit is marketable at
+    the price that triggered it fills at that price as taker (otherwise it rests as that limit order).
+    """
     config = scope.config
     open_orders = scope.tx.execute(
         f"SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'NEW' AND pair = :pair ORDER BY id", {"pair": pair}
@@ -342,9 +454,10 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
             accounts[account_id] = ledger.account_by_id(scope.tx, account_id)
             catch_up_account(scope.tx, config, account_id, scope.at)
         owner_scope = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
-        # A stop that triggers and fills at once takes liquidity; a resting limit made it.
-        maker = order_id not in triggered_now
-        _fill(owner_scope, _load_order(scope.tx, order_id), limit_price, maker=maker, from_locked=True)
+        # A stop that triggers and fills at once takes the book at this price; a resting limit made it.
+        taker = order_id in triggered_now
+        fill_price = price if taker else limit_price
+        _fill(owner_scope, _load_order(scope.tx, order_id), fill_price, maker=not taker, from_locked=True)
         fills += 1
     return {"triggered": len(triggered_now), "filled": fills}
 
@@ -399,15 +512,35 @@ def _cancel(scope: WriteScope, order: Row) -> dict[str, Any]:
         "UPDATE orders SET status = 'CANCELED', locked_amount = 0, updated_at = :at WHERE id = :id",
         {"at": to_storage(scope.at), "id": order["id"]},
     )
-    borrowed = from_text(order["borrowed_amount"])
-    if borrowed:
-        # Binance's autoRepayAtCancel: a MARGIN_BUY order's loan is repaid when it is cancelled.
-        balance = wallet_position(scope.tx, scope.config, scope.account_id, wallet).balance(asset)
-        amount = min(borrowed, balance.liability, balance.free)
-        if amount > 0:
-            settle_debt(scope, wallet, asset, amount, balance.interest)
+    repayment = _repay_at_cancel(scope, order)
     order_lists.close_if_done(scope, order)
-    return order_view(scope.config, _load_order(scope.tx, int(order["id"])))
+    view = order_view(scope.config, _load_order(scope.tx, int(order["id"])))
+    if from_text(order["borrowed_amount"]):
+        view["repaid"] = [repayment] if repayment else []
+    return view
+
+
+def _repay_at_cancel(scope: WriteScope, order: Row) -> dict[str, str] | None:
+    """Binance's autoRepayAtCancel: a MARGIN_BUY order's loan and the interest charged on it are repaid when it
+    is cancelled, capped at what is owed and what is free, interest first."""
+    borrowed = from_text(order["borrowed_amount"])
+    if not borrowed:
+        return None
+    config = scope.config
+    wallet, asset = str(order["wallet"]), str(order["locked_asset"])
+    interest = rules.interest_on_order_loan(
+        borrowed,
+        config.assets[asset].daily_interest_rate,
+        config.places(asset),
+        from_storage(str(order["created_at"])),
+        scope.at,
+    )
+    balance = wallet_position(scope.tx, config, scope.account_id, wallet).balance(asset)
+    amount = min(borrowed + interest, balance.liability, balance.free)
+    if amount <= 0:
+        return None
+    to_interest, to_principal = settle_debt(scope, wallet, asset, amount, balance.interest)
+    return repay_record(asset, amount, to_interest, to_principal, config.places(asset))
 
 
 def list_orders(context: Context, include_closed: bool) -> list[dict[str, Any]]:
@@ -455,6 +588,9 @@ def order_view(config: Config, row: Row) -> dict[str, Any]:
         "status": row["status"],
         "sideEffectType": row["side_effect"],
         "orderListId": int(row["order_list_id"]) if row["order_list_id"] is not None else -1,
-        "time": to_display(from_storage(str(row["created_at"]))),
+        "timeInForce": rules.TIME_IN_FORCE,
+        # A stop-limit works once its stop is reached (Binance's isWorking).
+        "isWorking": row["stop_price"] is None or bool(row["triggered"]),
+        "transactTime": to_display(from_storage(str(row["created_at"]))),
         "updateTime": to_display(from_storage(str(row["updated_at"]))),
     }

@@ -119,7 +119,13 @@ def test_every_order_keeps_its_id_time_prices_and_quantities_whole(
     assert len(orders) == 4
     values = []
     for order in orders:
-        values += [str(order["orderId"]), order["time"], order["origQty"], order["executedQty"], order["status"]]
+        values += [
+            str(order["orderId"]),
+            order["transactTime"],
+            order["origQty"],
+            order["executedQty"],
+            order["status"],
+        ]
         values += [order[key] for key in ("price", "stopPrice") if order[key]]
     assert_whole(result, values, width)
     for header in ("orderId", "Time", "Wallet", "Executed", "Status", "Effect"):

@@ -172,7 +172,7 @@ def test_limit_buy_below_the_price_rests_with_its_quote_locked_then_fills_at_its
     assert_audit_clean(wallet, at("10:15:00"))
 
 
-def test_stop_loss_sell_waits_for_the_stop_then_fills_at_its_limit(wallet: Wallet) -> None:
+def test_stop_loss_sell_waits_for_the_stop_then_fills_at_the_trigger_price(wallet: Wallet) -> None:
     fund_cross(wallet, usdt=None, btc="0.01")
     order = wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--stop", "55000", "--price", "54900", now=at("10:10:00"))
     assert order["type"] == "STOP_LOSS_LIMIT"  # a sell stop below the last price 60000
@@ -188,13 +188,14 @@ def test_stop_loss_sell_waits_for_the_stop_then_fills_at_its_limit(wallet: Walle
     assert orders_by_id(wallet, at("10:12:00"))[order["orderId"]]["status"] == "NEW"
 
     update = wallet.ok("price", "set", "BTC/USDT", "54950", now=at("10:13:00"))
-    # 54950 ≤ 55000 triggers; the sell limit 54900 is then crossed (54950 ≥ 54900) and fills at 54900
+    # 54950 ≤ 55000 triggers; the sell limit 54900 is marketable there (54950 ≥ 54900): it takes the book at
+    # the triggering price 54950, as taker
     assert (update["triggered"], update["filled"]) == (1, 1)
     filled = orders_by_id(wallet, at("10:14:00"), include_closed=True)[order["orderId"]]
     assert filled["status"] == "FILLED"
-    assert filled["cummulativeQuoteQty"] == "549.00000000"  # 0.01 × 54900
+    assert filled["cummulativeQuoteQty"] == "549.50000000"  # 0.01 × 54950
     rows = balances(wallet, at("10:14:00"))
-    assert rows["USDT"]["free"] == "548.45100000"  # 549 − 549 × 0.001 = 549 − 0.549
+    assert rows["USDT"]["free"] == "548.95050000"  # 549.5 − 549.5 × 0.001 = 549.5 − 0.5495
     assert rows["BTC"]["free"] == rows["BTC"]["locked"] == "0.00000000"
     assert_audit_clean(wallet, at("10:15:00"))
 
@@ -351,7 +352,7 @@ def test_take_profit_sell_triggers_only_when_the_price_rises_to_the_stop(wallet:
     update = wallet.ok("price", "set", "BTC/USDT", "65000", now=at("10:13:00"))
     assert (update["triggered"], update["filled"]) == (1, 1)  # 65000 ≥ 65000, then 65000 ≥ 64900
     rows = balances(wallet, at("10:14:00"))
-    assert rows["USDT"]["free"] == "648.35100000"  # 0.01 × 64900 = 649, − 0.649 fee
+    assert rows["USDT"]["free"] == "649.35000000"  # at the trigger price: 0.01 × 65000 = 650, − 0.65 fee
     assert rows["BTC"]["locked"] == rows["BTC"]["free"] == "0.00000000"
     assert_audit_clean(wallet, at("10:15:00"))
 
@@ -366,7 +367,8 @@ def test_take_profit_buy_triggers_when_the_price_falls_to_the_stop(wallet: Walle
     update = wallet.ok("price", "set", "BTC/USDT", "55000", now=at("10:13:00"))
     assert (update["triggered"], update["filled"]) == (1, 1)  # 55000 ≤ 55000, then 55000 ≤ 55100
     rows = balances(wallet, at("10:14:00"))
-    assert rows["USDT"]["free"] == "449.00000000"  # 1000 − 551
+    # fills at the trigger price: pays 0.01 × 55000 = 550 of the 551 held; the other 1 goes back to free
+    assert rows["USDT"]["free"] == "450.00000000"  # 1000 − 550
     assert rows["USDT"]["locked"] == "0.00000000"
     assert rows["BTC"]["free"] == "0.00999000"  # 0.01 − 0.00001
     assert_audit_clean(wallet, at("10:15:00"))
@@ -383,15 +385,16 @@ def test_stop_equal_to_the_last_price_is_refused_as_it_would_trigger_now(wallet:
     assert_audit_clean(wallet, at("10:11:00"))
 
 
-def test_marketable_limit_fills_at_once_at_its_limit_price(wallet: Wallet) -> None:
+def test_marketable_limit_fills_at_once_at_the_last_price(wallet: Wallet) -> None:
     fund_cross(wallet, usdt=None, btc="0.01")
-    # a sell limit at 59000 with the last price 60000 ≥ 59000 is marketable
+    # a sell limit at 59000 with the last price 60000 ≥ 59000 is marketable: it sells at 60000
     order = wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--price", "59000", now=at("10:10:00"))
     assert order["type"] == "LIMIT"
     assert order["status"] == "FILLED"
-    assert order["cummulativeQuoteQty"] == "590.00000000"  # 0.01 × 59000
-    assert order["fills"][0]["commission"] == "0.59000000"  # 590 × 0.001
-    assert balances(wallet, at("10:11:00"))["USDT"]["free"] == "589.41000000"  # 590 − 0.59
+    assert order["cummulativeQuoteQty"] == "600.00000000"  # 0.01 × 60000
+    assert order["fills"][0]["price"] == "60000.00"
+    assert order["fills"][0]["commission"] == "0.60000000"  # 600 × 0.001
+    assert balances(wallet, at("10:11:00"))["USDT"]["free"] == "599.40000000"  # 600 − 0.6
     assert_audit_clean(wallet, at("10:12:00"))
 
 
@@ -439,8 +442,8 @@ def test_a_stop_that_triggers_and_fills_in_one_update_pays_the_taker_fee(wallet:
     wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--stop", "55000", "--price", "54900", now=at("10:10:00"))
     update = wallet.ok("price", "set", "BTC/USDT", "54950", now=at("10:11:00"))
     assert (update["triggered"], update["filled"]) == (1, 1)
-    # 549 − 549 × 0.0007 = 549 − 0.3843 = 548.6157
-    assert balances(wallet, at("10:12:00"))["USDT"]["free"] == "548.61570000"
+    # at the trigger price 54950: 0.01 × 54950 = 549.5; 549.5 − 549.5 × 0.0007 = 549.5 − 0.38465 = 549.11535
+    assert balances(wallet, at("10:12:00"))["USDT"]["free"] == "549.11535000"
     assert_audit_clean(wallet, at("10:13:00"))
 
 
@@ -522,7 +525,7 @@ def test_cancel_all_releases_every_lock(wallet: Wallet) -> None:
     assert_audit_clean(wallet, at("10:15:00"))
 
 
-def test_cancelling_an_auto_borrow_order_repays_what_it_borrowed_interest_first(wallet: Wallet) -> None:
+def test_cancelling_an_auto_borrow_order_repays_its_loan_and_the_interest_on_it(wallet: Wallet) -> None:
     fund_cross(wallet)
     order = wallet.ok(
         "trade", "buy", "BTC/USDT", "0.05", "--price", "59000", "--side-effect", "auto-borrow", now=at("10:10:00")
@@ -537,14 +540,17 @@ def test_cancelling_an_auto_borrow_order_repays_what_it_borrowed_interest_first(
     assert rows["USDT"]["borrowed"] == "1950.00000000"
     assert rows["USDT"]["interest"] == "0.01950000"  # ON_BORROW 1950 × 0.00001
 
-    wallet.ok("cancel", str(order["orderId"]), now=at("10:12:00"))
+    cancelled = wallet.ok("cancel", str(order["orderId"]), now=at("10:12:00"))
+    # autoRepayAtCancel, same hour: the 1950 borrowed + its ON_BORROW hour 0.0195 = 1950.0195, interest first
+    assert cancelled[0]["repaid"] == [
+        {"asset": "USDT", "amount": "1950.01950000", "interest": "0.01950000", "principal": "1950.00000000"}
+    ]
     rows = balances(wallet, at("10:13:00"))
-    # 2950 unlocked; the 1950 it borrowed is repaid, interest first: 0.0195 interest + 1949.9805 principal
     assert rows["USDT"]["locked"] == "0.00000000"
-    assert rows["USDT"]["free"] == "1000.00000000"  # 2950 − 1950
+    assert rows["USDT"]["free"] == "999.98050000"  # 2950 unlocked − 1950.0195
     assert rows["USDT"]["interest"] == "0.00000000"
-    assert rows["USDT"]["borrowed"] == "0.01950000"  # 1950 − 1949.9805
-    assert rows["USDT"]["netAsset"] == "999.98050000"  # 1000 − 0.0195
+    assert rows["USDT"]["borrowed"] == "0.00000000"
+    assert rows["USDT"]["netAsset"] == "999.98050000"
     assert_audit_clean(wallet, at("10:14:00"))
 
 
