@@ -1,10 +1,15 @@
 """Profit and loss by average cost: fills in, a position with its realized PnL and fees out.
 
 Every figure is in the valuation asset. A position (per wallet and base asset) has a signed quantity
-(long > 0, short < 0) that moves by the gross traded quantity, and an average entry price: the average
-cost of the open quantity. A fill that reduces the position realizes (price − average) × qty for a
-long, (average − price) × qty for a short; one that crosses zero closes the old position at the average
-and opens the rest at the fill price. Fees are never folded into the average: they are a total of their own.
+(long > 0, short < 0) and an average entry price: the average cost of the open quantity at the fill prices.
+The position moves by the quantity the wallet actually gained or gave (`moved_quantity`), not the gross
+traded quantity: a BUY adds qty − commission when the commission is taken in the base asset (qty when it is
+not), a SELL removes qty. So a buy of 0.1 BTC with a 0.0001 BTC fee opens 0.0999 BTC, and selling that
+0.0999 leaves the position flat, exactly as the wallet is. A fill that reduces the position realizes
+(price − average) × moved for a long, (average − price) × moved for a short; one that crosses zero closes
+the old position at the average and opens the rest at the fill price. Fees are never folded into the
+average nor into the moved quantity's price: they are a total of their own, valued at the fill
+(`fee_value`), so a base fee counts once, as a fee, and the net matches the wallet's real gain.
 """
 
 from __future__ import annotations
@@ -25,7 +30,11 @@ FLAT = "FLAT"
 
 @dataclass(frozen=True)
 class Fill:
-    """One trade as PnL sees it: `price` and `fee` already in the valuation asset."""
+    """One trade as PnL sees it: `price` and `fee` already in the valuation asset.
+
+    `qty` is the gross traded quantity (the trade's own); `moved` the base the wallet gained (BUY) or gave
+    (SELL), by which the position moves: see `moved_quantity`. Left out, it is `qty` (no base fee).
+    """
 
     trade_id: int
     at: str
@@ -35,6 +44,12 @@ class Fill:
     fee: Decimal
     #: False for a fill before `--since`: it moves the position but its realized PnL and fee are not totalled.
     counted: bool = True
+    moved: Decimal | None = None
+
+    @property
+    def position_change(self) -> Decimal:
+        """The unsigned quantity the position moves by."""
+        return self.qty if self.moved is None else self.moved
 
 
 @dataclass(frozen=True)
@@ -65,14 +80,17 @@ def average_cost(fills: Iterable[Fill]) -> Position:
     quantity, average, realized, fees = ZERO, ZERO, ZERO, ZERO
     results = []
     for fill in fills:
-        signed = fill.qty if fill.side == BUY else -fill.qty
+        moved = fill.position_change
+        signed = moved if fill.side == BUY else -moved
         gain = ZERO
-        if quantity == 0 or (quantity > 0) == (signed > 0):
+        if moved == 0:
+            pass  # nothing reached the wallet (a fee that took the whole fill): the position stays
+        elif quantity == 0 or (quantity > 0) == (signed > 0):
             # Opening or adding: the average is the cost of the whole open quantity.
-            average = div(mul(average, abs(quantity)) + mul(fill.price, fill.qty), abs(quantity) + fill.qty)
+            average = div(mul(average, abs(quantity)) + mul(fill.price, moved), abs(quantity) + moved)
             quantity += signed
         else:
-            closed = min(fill.qty, abs(quantity))
+            closed = min(moved, abs(quantity))
             direction = Decimal(1) if quantity > 0 else Decimal(-1)
             gain = mul(mul(fill.price - average, closed), direction)
             quantity += signed
@@ -86,6 +104,13 @@ def average_cost(fills: Iterable[Fill]) -> Position:
             fees += fill.fee
             results.append(FillPnl(fill, gain))
     return Position(quantity, average, realized, fees, tuple(results))
+
+
+def moved_quantity(side: str, qty: Decimal, commission: Decimal, commission_asset: str, base: str) -> Decimal:
+    """The base a fill moved in the wallet: a BUY brings in qty less a base commission, a SELL gives qty."""
+    if side == BUY and commission_asset == base:
+        return qty - commission
+    return qty
 
 
 def fee_value(commission: Decimal, commission_asset: str, base: str, price: Decimal, quote_price: Decimal) -> Decimal:

@@ -1,9 +1,11 @@
 """`pnl`: average-cost profit and loss per wallet and base asset, from the `trades` and `interest_charges` rows.
 
-A fill's price and fee enter the valuation asset at the quote's price recorded with the fill; the last price
-and the interest are valued at today's prices. `--since` limits which fills' realized PnL and fees, and which
-interest charges, are totalled; the position and its average always come from every fill. A position row
-carries the interest charged on its own asset (a short's borrowed base); the wallet's totals carry all of it.
+A fill moves its position by the base the wallet actually gained or gave (the gross quantity less a base
+commission on a buy; see domain/pnl). A fill's price and fee enter the valuation asset at the quote's price
+recorded with the fill; the last price and the interest are valued at today's prices. `--since` limits which
+fills' realized PnL and fees, and which interest charges, are totalled; the position and its average always
+come from every fill. A position row carries the interest charged on its own asset (a short's borrowed base);
+the wallet's totals carry all of it.
 """
 
 from __future__ import annotations
@@ -109,17 +111,18 @@ def wallet_pnl(
             unpriced.add(quote)
             continue
         price = from_text(row["price"])
+        qty, commission = from_text(row["qty"]), from_text(row["commission"])
+        commission_asset = str(row["commission_asset"])
         fills.setdefault(base, []).append(
             rules.Fill(
                 trade_id=int(row["id"]),
                 at=str(row["at"]),
                 side=str(row["side"]),
                 price=mul(price, quote_price),
-                qty=from_text(row["qty"]),
-                fee=rules.fee_value(
-                    from_text(row["commission"]), str(row["commission_asset"]), base, price, quote_price
-                ),
+                qty=qty,
+                fee=rules.fee_value(commission, commission_asset, base, price, quote_price),
                 counted=since_stored is None or str(row["at"]) >= since_stored,
+                moved=rules.moved_quantity(str(row["side"]), qty, commission, commission_asset, base),
             )
         )
     sql = "SELECT asset, interest FROM interest_charges WHERE account_id = :account_id AND wallet = :wallet"
