@@ -10,6 +10,7 @@ the wallet's totals carry all of it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -43,6 +44,8 @@ class WalletPnl:
     assets: list[AssetPnl]
     interest: Decimal
     unpriced: list[str]
+    #: What liquidations charged the wallet (the fee to the insurance fund), a cost like fees and interest.
+    liquidation_fees: Decimal = ZERO
 
     @property
     def realized(self) -> Decimal:
@@ -58,7 +61,7 @@ class WalletPnl:
 
     @property
     def net(self) -> Decimal:
-        return rules.net_pnl(self.realized, self.unrealized, self.fees, self.interest)
+        return rules.net_pnl(self.realized, self.unrealized, self.fees, self.interest) - self.liquidation_fees
 
 
 def pnl(context: Context, isolated_pair: str | None = None, all_wallets: bool = False, since: str | None = None) -> Any:
@@ -144,7 +147,17 @@ def wallet_pnl(
         for base, base_fills in sorted(fills.items())
     ]
     unpriced.update(item.asset for item in assets if item.last_price is None and item.position.quantity != 0)
-    return WalletPnl(wallet, assets, rules.interest_value(priced_interest, prices), sorted(unpriced))
+    sql = "SELECT detail FROM risk_events WHERE account_id = :account_id AND wallet = :wallet AND kind = 'liquidation'"
+    if since_stored is not None:
+        sql += " AND at >= :since"
+    liquidation_fees = sum(
+        (
+            from_text(json.loads(str(row["detail"]))["liquidationFee"])
+            for row in tx.execute(sql, {**params, "since": since_stored})
+        ),
+        ZERO,
+    )
+    return WalletPnl(wallet, assets, rules.interest_value(priced_interest, prices), sorted(unpriced), liquidation_fees)
 
 
 def pnl_document(config: Config, account: str, report: WalletPnl, since_stored: str | None) -> dict[str, Any]:
@@ -200,6 +213,7 @@ def totals_document(config: Config, report: WalletPnl) -> dict[str, str]:
         "unrealizedPnl": rules.report_figure(report.unrealized, places),
         "fees": rules.report_figure(report.fees, places),
         "interest": rules.report_figure(report.interest, places),
+        "liquidationFees": rules.report_figure(report.liquidation_fees, places),
         "netPnl": rules.report_figure(report.net, places),
     }
 

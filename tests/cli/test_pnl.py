@@ -235,8 +235,11 @@ def test_after_a_liquidation_the_position_is_flat_with_the_loss_at_the_liquidati
     assert btc["fees"] == "3.00000000"
     # interest: the ON_BORROW hour, 2000 × 0.00024 / 24 = 0.02 USDT (no hour boundary before 10:03)
     assert document["interest"] == "0.02000000"
-    # −799.2 + 0 − 3 − 0.02 = −802.22 (the liquidation fee is not a trade's commission: not in PnL)
-    assert document["netPnl"] == "-802.22000000"
+    # The liquidation fee: 2 % of the asset value 0.04995 × 44000 = 2197.8 → 43.956, under the equity left
+    # 2197.8 − 2000.02 = 197.78, so charged whole; it is a cost of its own in the net:
+    # −799.2 + 0 − 3 − 0.02 − 43.956 = −846.176, the wallet's real loss 1000 − (197.78 − 43.956 = 153.824).
+    assert document["liquidationFees"] == "43.95600000"
+    assert document["netPnl"] == "-846.17600000"
 
 
 def test_no_trades_is_an_empty_result_and_a_helpful_line(wallet: Wallet) -> None:
