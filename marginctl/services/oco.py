@@ -13,16 +13,14 @@ from typing import Any
 from marginctl.config import Config
 from marginctl.domain import oco as rules
 from marginctl.domain import orders
-from marginctl.domain.errors import InsufficientBalance, InvalidInput, LiquidationInProgress, NoPrice
+from marginctl.domain.errors import InsufficientBalance, InvalidInput
 from marginctl.domain.money import ZERO, format_amount
 from marginctl.domain.names import CROSS, echoed, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services import trading
-from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
+from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.services.loans import lend
-from marginctl.services.prices import pair_quotes
-from marginctl.services.risk import wallet_position
 from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
 from marginctl.store.database import Transaction
@@ -93,16 +91,9 @@ def _place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dic
     config = scope.config
     settings = config.pairs[request.pair]
     base, quote = pair_assets(request.pair)
-    last = pair_quotes(scope.tx, config).get(request.pair)
-    if last is None:
-        raise NoPrice(f"{request.pair} has no price yet; set one with: marginctl price set {request.pair} PRICE")
-    if request.side_effect != orders.AUTO_REPAY:
-        refuse_while_cooling_off(scope, "a new order (except --side-effect auto-repay)")
-    level = wallet_position(scope.tx, config, scope.account_id, request.wallet).margin_level
-    if level is not None and level <= config.rules_for(request.wallet).liquidation_level:
-        raise LiquidationInProgress(f"{request.wallet} is at or below its liquidation level; no new orders")
+    last_price, _ = trading.refuse_new_order(scope, request.pair, request.wallet, request.side_effect)
     rules.check_notional(request.quantity, request.price, request.stop_limit_price, settings.min_notional)
-    rules.check_against_last(request.side, request.price, request.stop_price, last[0])
+    rules.check_against_last(request.side, request.price, request.stop_price, last_price)
 
     spend_asset = quote if request.side == orders.BUY else base
     places = config.places(spend_asset)

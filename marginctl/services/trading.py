@@ -154,21 +154,28 @@ def place_order(context: Context, request: OrderRequest, client_id: str | None) 
     return run_write(context, "trade", arguments, client_id, lambda scope: _place(scope, request, client_id))
 
 
+def refuse_new_order(scope: WriteScope, pair: str, wallet: str, side_effect: str) -> tuple[Decimal, Position]:
+    """What refuses any new order (single or OCO) before its own rules: no price, cooling-off (except
+    auto-repay), a wallet at or below its liquidation level. Returns the pair's last price and the wallet."""
+    config = scope.config
+    last = pair_quotes(scope.tx, config).get(pair)
+    if last is None:
+        raise NoPrice(f"{pair} has no price yet; set one with: marginctl price set {pair} PRICE")
+    if side_effect != rules.AUTO_REPAY:
+        refuse_while_cooling_off(scope, "a new order (except --side-effect auto-repay)")
+    position = wallet_position(scope.tx, config, scope.account_id, wallet)
+    level = position.margin_level
+    if level is not None and level <= config.rules_for(wallet).liquidation_level:
+        raise LiquidationInProgress(f"{wallet} is at or below its liquidation level; no new orders")
+    return last[0], position
+
+
 def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> dict[str, Any]:
     config = scope.config
     settings = config.pairs[request.pair]
     base, quote = pair_assets(request.pair)
     quote_places = config.places(quote)
-    last = pair_quotes(scope.tx, config).get(request.pair)
-    if last is None:
-        raise NoPrice(f"{request.pair} has no price yet; set one with: marginctl price set {request.pair} PRICE")
-    last_price = last[0]
-    if request.side_effect != rules.AUTO_REPAY:
-        refuse_while_cooling_off(scope, "a new order (except --side-effect auto-repay)")
-    position = wallet_position(scope.tx, config, scope.account_id, request.wallet)
-    level = position.margin_level
-    if level is not None and level <= config.rules_for(request.wallet).liquidation_level:
-        raise LiquidationInProgress(f"{request.wallet} is at or below its liquidation level; no new orders")
+    last_price, position = refuse_new_order(scope, request.pair, request.wallet, request.side_effect)
 
     reference_price = request.limit_price or last_price
     quantity = request.quantity
