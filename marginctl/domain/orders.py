@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
@@ -151,12 +152,17 @@ def with_min_notional(quantity: Decimal, price: Decimal, min_notional: Decimal, 
 
 
 def interest_on_order_loan(
-    borrowed: Decimal, daily_rate: Decimal, places: int, placed_at: datetime, cancelled_at: datetime
+    borrowed: Decimal,
+    rate_at: Callable[[datetime], Decimal],
+    places: int,
+    placed_at: datetime,
+    cancelled_at: datetime,
 ) -> Decimal:
     """What an order's MARGIN_BUY loan was charged by its cancel: the ON_BORROW hour, then one PERIODIC hour for
-    every UTC hour boundary after the order was placed up to the cancel (Binance's autoRepayAtCancel repays both).
+    every UTC hour boundary after the order was placed up to the cancel (Binance's autoRepayAtCancel repays both),
+    each at the daily rate in force then (`rate_at`).
 
     950 USDT at daily 0.00048 cancelled in the hour it was placed: 950 × 0.00048 / 24 = 0.019.
     """
-    hours = 1 + sum(1 for _ in hours_after(placed_at, cancelled_at))
-    return hours * hourly_interest(borrowed, daily_rate, places)
+    moments = [placed_at, *hours_after(placed_at, cancelled_at)]
+    return sum((hourly_interest(borrowed, rate_at(moment), places) for moment in moments), Decimal(0))

@@ -22,6 +22,7 @@ from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
 from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
 from marginctl.domain.names import CROSS, echoed, is_keyword, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price, price_places
+from marginctl.domain.rules import RateHistory
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services import order_lists
 from marginctl.services.accrual import catch_up_account
@@ -30,6 +31,7 @@ from marginctl.services.loans import ALL, lend, repay_record, settle_debt
 from marginctl.services.prices import asset_prices, pair_quotes
 from marginctl.services.risk import Position, wallet_position
 from marginctl.services.risk_check import pair_risk
+from marginctl.services.rules import load_versions
 from marginctl.store import ledger
 from marginctl.store.database import Row, Transaction
 
@@ -535,9 +537,11 @@ def _repay_at_cancel(scope: WriteScope, order: Row) -> dict[str, str] | None:
         return None
     config = scope.config
     wallet, asset = str(order["wallet"]), str(order["locked_asset"])
+    rates = RateHistory(load_versions(scope.tx))
+    current = config.assets[asset].daily_interest_rate
     interest = rules.interest_on_order_loan(
         borrowed,
-        config.assets[asset].daily_interest_rate,
+        lambda moment: rates.rate_at(asset, moment, current),
         config.places(asset),
         from_storage(str(order["created_at"])),
         scope.at,

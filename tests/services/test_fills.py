@@ -239,6 +239,30 @@ def test_cancel_hours_later_repays_every_hour_charged_on_the_orders_loan(wallet:
     assert_audit_clean(wallet, at("12:32:00"))
 
 
+def test_cancel_repays_each_hour_of_the_orders_loan_at_the_rate_in_force_then(wallet: Wallet) -> None:
+    fund_cross(wallet)
+    # Another loan in the wallet, so the cancel's repayment is not capped by what is owed.
+    wallet.ok("borrow", "USDT", "100", "--yes", now=at("10:05:00"))  # ON_BORROW 100 × 0.00024 / 24 = 0.001
+    order = wallet.ok(
+        "trade", "buy", "BTC/USDT", "0.05", "--price", "59000", "--side-effect", "auto-borrow", now=at("10:10:00")
+    )
+    # holds 0.05 × 59000 = 2950; free 1100: borrows 1850; ON_BORROW at the old rate: 1850 × 0.00001 = 0.0185
+    assert order["marginBuyBorrowAmount"] == "1850.00000000"
+    raised = wallet.file.parent / "raised.toml"
+    raised.write_text('[assets.USDT]\ndaily_interest_rate = "0.00048"\n', encoding="utf-8")
+    wallet.ok("config", "apply", str(raised), "--yes", now=at("10:30:00"))
+    cancelled = wallet.ok("cancel", str(order["orderId"]), now=at("11:05:00"))
+    # The order's loan: 11:00 at the new rate 1850 × 0.00048 / 24 = 0.037; 1850 + 0.0185 + 0.037 = 1850.0555
+    # (at the new rate for both hours it would be 1850.074). Interest first: the wallet owes 0.001 + 0.0185 +
+    # 11:00's 1950 × 0.00002 = 0.039, together 0.0585; the rest 1850.0555 − 0.0585 = 1849.997 is principal.
+    assert cancelled[0]["repaid"] == [
+        {"asset": "USDT", "amount": "1850.05550000", "interest": "0.05850000", "principal": "1849.99700000"}
+    ]
+    rows = balances(wallet, at("11:06:00"))
+    assert (rows["USDT"]["borrowed"], rows["USDT"]["interest"]) == ("100.00300000", "0.00000000")  # 1950 − 1849.997
+    assert_audit_clean(wallet, at("11:07:00"))
+
+
 def test_an_auto_repay_fill_reports_what_it_repaid_interest_first(wallet: Wallet) -> None:
     fund_cross(wallet)
     wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--side-effect", "auto-borrow", now=at("10:02:00"))
