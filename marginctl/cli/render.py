@@ -177,7 +177,11 @@ def _pnl_parts(figures: dict[str, Any], valuation: str) -> list[str]:
         f"unrealized {figures['unrealizedPnl']}",
         f"fees {figures['fees']}",
         f"interest {figures['interest']}",
-    ] + ([f"liquidation fees {figures['liquidationFees']}"] if Decimal(figures.get("liquidationFees", "0")) else [])
+    ] + [
+        f"{label} {figures[key]}"
+        for label, key in (("liquidation fees", "liquidationFees"), ("insurance paid", "insurancePayouts"))
+        if Decimal(figures.get(key, "0"))
+    ]
 
 
 def _status_pnl_lines(console: Console, pnl: dict[str, Any], valuation: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -90,7 +90,9 @@ class RateHistory:
         times = self.times.get(asset)
         if not times:
             return default
-        index = bisect_right(times, moment) - 1
+        # A change effective at T applies to the hours after T: the hour starting at T was charged (by the
+        # change's own catch-up) before the change was recorded.
+        index = bisect_left(times, moment) - 1
         return self.rates[asset][max(index, 0)]
 
     def changes(self) -> list[tuple[str, Decimal, datetime]]:

@@ -46,6 +46,8 @@ class WalletPnl:
     unpriced: list[str]
     #: What liquidations charged the wallet (the fee to the insurance fund), a cost like fees and interest.
     liquidation_fees: Decimal = ZERO
+    #: What the insurance fund paid for the wallet's negative equity: a loss the user never bears.
+    insurance_payouts: Decimal = ZERO
 
     @property
     def realized(self) -> Decimal:
@@ -61,7 +63,8 @@ class WalletPnl:
 
     @property
     def net(self) -> Decimal:
-        return rules.net_pnl(self.realized, self.unrealized, self.fees, self.interest) - self.liquidation_fees
+        costs = self.liquidation_fees - self.insurance_payouts
+        return rules.net_pnl(self.realized, self.unrealized, self.fees, self.interest) - costs
 
 
 def pnl(context: Context, isolated_pair: str | None = None, all_wallets: bool = False, since: str | None = None) -> Any:
@@ -150,14 +153,11 @@ def wallet_pnl(
     sql = "SELECT detail FROM risk_events WHERE account_id = :account_id AND wallet = :wallet AND kind = 'liquidation'"
     if since_stored is not None:
         sql += " AND at >= :since"
-    liquidation_fees = sum(
-        (
-            from_text(json.loads(str(row["detail"]))["liquidationFee"])
-            for row in tx.execute(sql, {**params, "since": since_stored})
-        ),
-        ZERO,
-    )
-    return WalletPnl(wallet, assets, rules.interest_value(priced_interest, prices), sorted(unpriced), liquidation_fees)
+    details = [json.loads(str(row["detail"])) for row in tx.execute(sql, {**params, "since": since_stored})]
+    liquidation_fees = sum((from_text(detail["liquidationFee"]) for detail in details), ZERO)
+    insurance_payouts = sum((from_text(detail["insurancePayout"]) for detail in details), ZERO)
+    interest_total = rules.interest_value(priced_interest, prices)
+    return WalletPnl(wallet, assets, interest_total, sorted(unpriced), liquidation_fees, insurance_payouts)
 
 
 def pnl_document(config: Config, account: str, report: WalletPnl, since_stored: str | None) -> dict[str, Any]:
@@ -214,6 +214,7 @@ def totals_document(config: Config, report: WalletPnl) -> dict[str, str]:
         "fees": rules.report_figure(report.fees, places),
         "interest": rules.report_figure(report.interest, places),
         "liquidationFees": rules.report_figure(report.liquidation_fees, places),
+        "insurancePayouts": rules.report_figure(report.insurance_payouts, places),
         "netPnl": rules.report_figure(report.net, places),
     }
 

@@ -117,7 +117,9 @@ def refusals(tx: Transaction, old: dict[str, Any], new: dict[str, Any]) -> list[
     busy = _pairs_in_use(tx)
     for pair in sorted(old["pairs"]):
         if pair not in new["pairs"] and pair in busy:
-            reasons.append(f"pair {pair} cannot be removed: it has open orders or an isolated wallet")
+            reasons.append(
+                f"pair {pair} cannot be removed: it has orders (open or in the history) or an isolated wallet"
+            )
     return reasons
 
 
@@ -135,7 +137,8 @@ def _pairs_in_use(tx: Transaction) -> set[str]:
 
     pairs = {
         str(row["pair"])
-        for row in tx.execute("SELECT DISTINCT pair FROM orders WHERE status IN ('NEW', 'PARTIALLY_FILLED')")
+        # Any order ever placed: its history (orders --all, pnl) still names the pair.
+        for row in tx.execute("SELECT DISTINCT pair FROM orders")
     }
     pairs |= {
         str(row["wallet"])

@@ -219,6 +219,11 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
         fill, repayment = _fill(scope, order, last_price, maker=False, from_locked=False)
         fills.append(fill)
         repaid.extend([repayment] if repayment else [])
+        if request.close:
+            # The free base the order did not buy repays the rest of the debt too, so no loan is left.
+            held = ledger.free_balance(scope.tx, scope.account_id, request.wallet, base)
+            rest = _auto_repay(scope, request.wallet, base, held)
+            repaid.extend([rest] if rest else [])
     else:
         _lock(scope, order, need)
     result = order_view(config, _load_order(scope.tx, order_id))
@@ -547,10 +552,13 @@ def _repay_at_cancel(scope: WriteScope, order: Row) -> dict[str, str] | None:
         scope.at,
     )
     balance = wallet_position(scope.tx, config, scope.account_id, wallet).balance(asset)
-    amount = min(borrowed + interest, balance.liability, balance.free)
+    # The order's own loan and interest, not the interest of the wallet's other loans (which would leave part
+    # of the order's principal owed).
+    order_interest = min(interest, balance.interest)
+    amount = min(order_interest + min(borrowed, balance.borrowed), balance.free)
     if amount <= 0:
         return None
-    to_interest, to_principal = settle_debt(scope, wallet, asset, amount, balance.interest)
+    to_interest, to_principal = settle_debt(scope, wallet, asset, amount, order_interest)
     return repay_record(asset, amount, to_interest, to_principal, config.places(asset))
 
 

@@ -269,3 +269,18 @@ def test_pnl_and_status_keep_every_figure_whole(traded: Wallet, width: int, monk
     figures = [status[key] for key in ("realizedPnl", "unrealizedPnl", "fees", "interest", "netPnl")]
     figures += [status["positions"][0]["quantity"], status["positions"][0]["averageEntryPrice"]]
     assert_whole(traded.run("status", now=at("11:30:00")), figures, width)
+
+
+def test_after_a_liquidation_with_negative_equity_the_insurance_payout_caps_the_loss(wallet: Wallet) -> None:
+    wallet.ok("deposit", "USDT", "1000", now=at("10:00:00"))
+    wallet.ok("transfer", "USDT", "1000", "--yes", now=at("10:00:01"))
+    wallet.ok("trade", "buy", "BTC/USDT", "0.05", "--side-effect", "auto-borrow", now=at("10:01:00"))
+    # borrows 0.05 × 60000 − 1000 = 2000 (ON_BORROW 2000 × 0.00001 = 0.02); holds 0.05 − 0.00005 = 0.04995 BTC
+    wallet.ok("price", "set", "BTC/USDT", "30000", now=at("10:02:00"))
+    # liquidated: 0.04995 × 30000 = 1498.5 against a debt of 2000.02: no fee, the fund pays 501.52
+    document = wallet.ok("pnl", now=at("10:03:00"))
+    assert (document["liquidationFees"], document["insurancePayouts"]) == ("0.00000000", "501.52000000")
+    # realized (30000 − 60000) × 0.04995 = −1498.5; fees 0.00005 × 60000 = 3; interest 0.02;
+    # net −1498.5 − 3 − 0.02 + 501.52 = −1000: the whole deposit, never more
+    assert document["realizedPnl"] == "-1498.50000000"
+    assert document["netPnl"] == "-1000.00000000"

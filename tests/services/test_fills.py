@@ -252,14 +252,14 @@ def test_cancel_repays_each_hour_of_the_orders_loan_at_the_rate_in_force_then(wa
     raised.write_text('[assets.USDT]\ndaily_interest_rate = "0.00048"\n', encoding="utf-8")
     wallet.ok("config", "apply", str(raised), "--yes", now=at("10:30:00"))
     cancelled = wallet.ok("cancel", str(order["orderId"]), now=at("11:05:00"))
-    # The order's loan: 11:00 at the new rate 1850 × 0.00048 / 24 = 0.037; 1850 + 0.0185 + 0.037 = 1850.0555
-    # (at the new rate for both hours it would be 1850.074). Interest first: the wallet owes 0.001 + 0.0185 +
-    # 11:00's 1950 × 0.00002 = 0.039, together 0.0585; the rest 1850.0555 − 0.0585 = 1849.997 is principal.
+    # The order's loan: 11:00 at the new rate 1850 × 0.00048 / 24 = 0.037; interest 0.0185 + 0.037 = 0.0555
+    # (at the new rate for both hours it would be 0.074), principal 1850: 1850.0555 in all.
     assert cancelled[0]["repaid"] == [
-        {"asset": "USDT", "amount": "1850.05550000", "interest": "0.05850000", "principal": "1849.99700000"}
+        {"asset": "USDT", "amount": "1850.05550000", "interest": "0.05550000", "principal": "1850.00000000"}
     ]
     rows = balances(wallet, at("11:06:00"))
-    assert (rows["USDT"]["borrowed"], rows["USDT"]["interest"]) == ("100.00300000", "0.00000000")  # 1950 − 1849.997
+    # The other loan stays whole with its own interest: 0.001 at borrowing + 11:00's 100 × 0.00002 = 0.003.
+    assert (rows["USDT"]["borrowed"], rows["USDT"]["interest"]) == ("100.00000000", "0.00300000")
     assert_audit_clean(wallet, at("11:07:00"))
 
 
@@ -362,3 +362,23 @@ def test_buy_close_with_no_base_debt_is_refused(wallet: Wallet) -> None:
     result = wallet.run("trade", "buy", "BTC/USDT", "--close", "--json", now=at("10:02:00"))
     assert result.code == 3
     assert result.error()["code"] == "repay_exceeds_debt"
+
+
+def test_close_with_some_base_already_free_repays_the_whole_debt(wallet: Wallet) -> None:
+    fund_cross(wallet)
+    wallet.ok("trade", "sell", "BTC/USDT", "0.02", "--side-effect", "auto-borrow", now=at("10:02:00"))
+    # owes 0.02 BTC + ON_BORROW 0.02 × 0.000048 / 24 = 0.00000004
+    wallet.ok("trade", "buy", "BTC/USDT", "0.005", now=at("10:03:00"))  # free 0.005 − 0.000005 fee = 0.004995
+    order = wallet.ok("trade", "buy", "BTC/USDT", "--close", now=at("10:04:00"))
+    # needed 0.02000004 − 0.004995 = 0.01500504; / 0.999 = 0.0150200… → 0.01503 on the step
+    # (0.01502 would bring 0.01502 − 0.00001502 = 0.01500498, short); it brings 0.01503 − 0.00001503 = 0.01501497.
+    assert order["origQty"] == "0.01503000"
+    # the fill repays 0.01501497 (interest 0.00000004 first), then the free BTC the rest 0.02000004 − 0.01501497
+    assert order["repaid"] == [
+        {"asset": "BTC", "amount": "0.01501497", "interest": "0.00000004", "principal": "0.01501493"},
+        {"asset": "BTC", "amount": "0.00498507", "interest": "0.00000000", "principal": "0.00498507"},
+    ]
+    rows = balances(wallet, at("10:05:00"))
+    assert rows["BTC"]["borrowed"] == rows["BTC"]["interest"] == "0.00000000"
+    assert rows["BTC"]["free"] == "0.00000993"  # 0.004995 − 0.00498507
+    assert_audit_clean(wallet, at("10:06:00"))

@@ -350,6 +350,74 @@ class LedgerMachine(RuleBasedStateMachine):
             size += ["--stop", text(self.on_tick(pair, stop))]
         return self.place(account, side, pair, size, side_effect, isolated)
 
+    @rule(
+        target=orders,
+        account=accounts,
+        pair=st.sampled_from(tuple(PAIRS)),
+        side=sides,
+        notional=order_notionals,
+        offsets=st.tuples(st.integers(min_value=1, max_value=300), st.integers(min_value=1, max_value=300)),
+        side_effect=side_effects,
+        isolated=st.booleans(),
+    )
+    def oco_order(
+        self,
+        account: str,
+        pair: str,
+        side: str,
+        notional: Decimal,
+        offsets: tuple[int, int],
+        side_effect: str,
+        isolated: bool,
+    ) -> Any:
+        """An OCO: the take-profit limit on one side of the last price, the stop and its limit on the other."""
+        up, down = offsets
+        last = self.prices[pair]
+        above = (last * (1 + Decimal(up) / 1000)).quantize(CENT, rounding=ROUND_DOWN) + CENT
+        below = (last * (1 - Decimal(down) / 1000)).quantize(CENT, rounding=ROUND_DOWN)
+        limit, stop = (above, below) if side == "sell" else (below, above)
+        isolated_flag = ["--isolated"] if isolated else []
+        result = self.command(
+            account,
+            "trade",
+            "oco",
+            side,
+            pair,
+            self.quantity(pair, notional),
+            "--price",
+            text(limit),
+            "--stop",
+            text(stop),
+            "--stop-limit",
+            text(stop),
+            "--side-effect",
+            side_effect,
+            *isolated_flag,
+            expect=frozenset({0, 2, 3}),
+        )
+        if result.code != 0:
+            return multiple()
+        event("trade oco")
+        return (account, int(result.json()["orderReports"][0]["orderId"]))
+
+    @rule(account=accounts, pair=st.sampled_from(tuple(PAIRS)), sell=st.booleans(), isolated=st.booleans())
+    def whole_position(self, account: str, pair: str, sell: bool, isolated: bool) -> None:
+        """`trade sell PAIR all`, or `trade buy PAIR --close` (buy back the base debt and its interest)."""
+        isolated_flag = ["--isolated"] if isolated else []
+        words = ["sell", pair, "all"] if sell else ["buy", pair, "--close"]
+        self.command(account, "trade", *words, *isolated_flag)
+
+    @rule(account=accounts, loan=st.sampled_from(LOAN_WALLETS))
+    def repay_max(self, account: str, loan: tuple[str, str]) -> None:
+        wallet, asset = loan
+        isolated = [] if wallet == "cross" else ["--isolated", wallet]
+        self.command(account, "repay", asset, "max", *isolated)
+
+    @rule(account=accounts, wallet=st.sampled_from(("cross", *PAIRS)))
+    def close(self, account: str, wallet: str) -> None:
+        isolated = [] if wallet == "cross" else ["--isolated", wallet]
+        self.command(account, "close", "--yes", *isolated)
+
     def quantity(self, pair: str, notional: Decimal) -> str:
         step = PAIRS[pair][0]
         return text(max((notional / self.prices[pair]).quantize(step, rounding=ROUND_DOWN), step))
@@ -469,13 +537,24 @@ class LedgerMachine(RuleBasedStateMachine):
         assert all(total == 0 for total in owed.values()), f"users' debt minus pool receivables: {dict(owed)}"
 
         held: dict[tuple[int, str, str, str], Decimal] = defaultdict(Decimal)
-        for account_id, wallet, pair, side, price, orig_qty, executed_qty, locked_asset, locked in tables["orders"]:
+        #: OCO list → (what its open legs hold together, the most any open leg can spend)
+        lists: dict[int, tuple[Decimal, Decimal]] = {}
+        for row in tables["orders"]:
+            account_id, wallet, pair, side, price, orig_qty, executed_qty, locked_asset, locked, list_id = row
             base, quote = pair.split("/")
             hold = (orig_qty * price).quantize(EIGHT_PLACES, rounding=ROUND_UP) if side == "BUY" else orig_qty
             where = f"open order of account {account_id}: {side} {orig_qty} {pair} @ {price}"
             assert executed_qty == 0, f"{where} is partly executed ({executed_qty})"
-            assert (locked_asset, locked) == (quote if side == "BUY" else base, hold), f"{where} holds {locked}"
-            held[(account_id, wallet, locked_asset, "locked")] += hold
+            assert locked_asset == (quote if side == "BUY" else base), f"{where} holds {locked_asset}"
+            if list_id is None:
+                assert locked == hold, f"{where} holds {locked}"
+            else:
+                # An OCO holds its funds once, on one leg: enough for whichever open leg would spend the most.
+                together, most = lists.get(list_id, (Decimal(0), Decimal(0)))
+                lists[list_id] = (together + locked, max(most, hold))
+            held[(account_id, wallet, locked_asset, "locked")] += locked
+        for list_id, (together, most) in lists.items():
+            assert together >= most, f"OCO list {list_id} holds {together}, its legs may spend {most}"
         locked_balances = {
             key: amount for key, amount in tables["balances"].items() if key[3] == "locked" and amount != 0
         }
@@ -493,7 +572,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "postings": "SELECT entry_id, account_id, wallet, asset, bucket, amount FROM postings",
             "balances": "SELECT account_id, wallet, asset, bucket, amount FROM balances",
             "orders": "SELECT account_id, wallet, pair, side, price, orig_qty, executed_qty, locked_asset, "
-            "locked_amount FROM orders WHERE status = 'NEW'",
+            "locked_amount, order_list_id FROM orders WHERE status = 'NEW'",
             "periodic": "SELECT account_id, wallet, asset, periodic_hour FROM interest_charges "
             "WHERE periodic_hour IS NOT NULL",
         }
@@ -504,8 +583,8 @@ class LedgerMachine(RuleBasedStateMachine):
             "postings": [(int(e), int(a), w, s, b, parse(amount)) for e, a, w, s, b, amount in rows["postings"]],
             "balances": {(int(a), w, s, b): parse(amount) for a, w, s, b, amount in rows["balances"]},
             "orders": [
-                (int(a), w, pair, side, parse(price), parse(qty), parse(done), asset, parse(locked))
-                for a, w, pair, side, price, qty, done, asset, locked in rows["orders"]
+                (int(a), w, pair, side, parse(price), parse(qty), parse(done), asset, parse(locked), list_id)
+                for a, w, pair, side, price, qty, done, asset, locked, list_id in rows["orders"]
             ],
             "periodic": [tuple(row) for row in rows["periodic"]],
         }
