@@ -154,3 +154,45 @@ def test_status_in_a_real_terminal_keeps_every_number_whole(busy_wallet: Wallet,
     missing = [value for value in status_values(document) if not whole_on_a_line(screen, value)]
     assert not missing, f"split or cut at {width} columns: {missing}\n{screen}"
     assert all(len(line) <= width for line in screen.splitlines())
+
+
+@pytest.mark.parametrize("width", [50, 80, 120])
+def test_the_close_prompt_fits_and_yes_unwinds_the_short(wallet: Wallet, pane_of, width: int) -> None:
+    wallet.ok("deposit", "USDT", "1000", now=at("10:00:00"))
+    wallet.ok("transfer", "USDT", "1000", "--yes", now=at("10:00:01"))
+    wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--side-effect", "auto-borrow", now=at("10:02:00"))
+    # owes 0.01 BTC + the first hour 0.01 × 0.000048 / 24 = 0.00000002
+    pane = pane_of(width)
+    pane.start("--db", wallet.target, "--now", at("10:03:00"), "close")
+    screen = pane.wait_for("[y/N]:")
+    assert all(len(line) <= width for line in screen.splitlines())
+    assert "repay 0.01000002 BTC (interest first). Close? [y/N]:" in flowing(screen)
+    pane.type("y", "Enter")
+    screen = pane.wait_for("[exit")
+    assert "[exit 0]" in screen
+    assert all(len(line) <= width for line in screen.splitlines())
+    # buys 0.01000002 / 0.999 = 0.0100100… → 0.01002 (fee 0.00001002); 0.01000998 − 0.01000002 = 0.00000996 left;
+    # USDT 1000 + (600 − 0.6) − 0.01002 × 60000 = 1599.4 − 601.2 = 998.2
+    for value in ("0.01002000", "0.00001002", "0.01000002", "0.00000996", "998.20000000"):
+        assert whole_on_a_line(screen, value), (value, screen)
+    assert wallet.ok("status", now=at("10:04:00"))["totalLiabilityValue"] == "0.00000000"
+
+
+@pytest.mark.parametrize("width", [50, 80, 120])
+def test_the_config_apply_prompt_fits_and_no_changes_nothing(
+    wallet: Wallet, pane_of, width: int, tmp_path: Path
+) -> None:
+    wallet.ok("deposit", "USDT", "1000", now=at("10:00:00"))
+    raised = tmp_path / "raised.toml"
+    raised.write_text('[assets.USDT]\ndaily_interest_rate = "0.0003"\n', encoding="utf-8")
+    pane = pane_of(width)
+    pane.start("--db", wallet.target, "--now", at("10:01:00"), "config", "apply", str(raised))
+    screen = pane.wait_for("[y/N]:")
+    assert all(len(line) <= width for line in screen.splitlines())
+    for value in ("assets.USDT.daily_interest_rate:", "0.00024", "0.0003"):
+        assert whole_on_a_line(screen, value), (value, screen)
+    pane.type("n", "Enter")
+    screen = pane.wait_for("[exit")
+    assert "[exit 3]" in screen
+    rates = wallet.ok("rates", "--asset", "USDT", now=at("10:02:00"))
+    assert [row["dailyInterestRate"] for row in rates] == ["0.00024"]
