@@ -629,6 +629,13 @@ def price_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     _run(ctx, as_json, prices.show_prices, render, write=False)
 
 
+def _refuse_isolated_with_all(isolated: str | None, all_wallets: bool, as_json: bool) -> None:
+    """`status` and `pnl` show one wallet or every wallet, not both (exit 2)."""
+    if isolated and all_wallets:
+        output.report_error("invalid_input", "--isolated and --all cannot be combined", as_json)
+        raise typer.Exit(output.EXIT_USAGE)
+
+
 @app.command()
 def status(
     ctx: typer.Context,
@@ -642,9 +649,7 @@ def status(
     """Balances, margin level, warnings, max borrowable, liquidation prices."""
     from marginctl.services import status as status_service
 
-    if isolated and all_wallets:
-        output.report_error("invalid_input", "--isolated and --all cannot be combined", as_json)
-        raise typer.Exit(output.EXIT_USAGE)
+    _refuse_isolated_with_all(isolated, all_wallets, as_json)
 
     def render(result: Any) -> None:
         from marginctl.cli import render as views
@@ -688,9 +693,7 @@ def pnl(
     """Profit and loss by average cost: entry price, realized and unrealized PnL, fees and interest."""
     from marginctl.services import pnl as pnl_service
 
-    if isolated and all_wallets:
-        output.report_error("invalid_input", "--isolated and --all cannot be combined", as_json)
-        raise typer.Exit(output.EXIT_USAGE)
+    _refuse_isolated_with_all(isolated, all_wallets, as_json)
 
     def render(result: Any) -> None:
         from marginctl.cli import render as views

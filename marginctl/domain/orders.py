@@ -8,10 +8,10 @@ from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from marginctl.domain.clock import hours_after
-from marginctl.domain.errors import InvalidAmount, MinNotional
+from marginctl.domain.errors import InvalidAmount, InvalidInput, MinNotional
 from marginctl.domain.margin import hourly_interest
 from marginctl.domain.money import MONEY_CONTEXT, div, mul, parse_amount, round_down, round_up
-from marginctl.domain.names import echoed
+from marginctl.domain.names import echoed, match_name
 
 BUY = "BUY"
 SELL = "SELL"
@@ -35,6 +35,14 @@ AUTO_REPAY = "AUTO_REPAY"
 
 #: Binance answers every margin order with timeInForce GTC (good till cancelled).
 TIME_IN_FORCE = "GTC"
+
+
+def parse_side(text: str) -> str:
+    """`buy` or `sell`, as Binance's BUY or SELL (exit 2 otherwise)."""
+    side = match_name(text, SIDES)
+    if side is None:
+        raise InvalidInput(f"side must be buy or sell, got {echoed(text, 20)!r}")
+    return side
 
 
 def round_to_step(quantity: Decimal, step_size: Decimal) -> Decimal:

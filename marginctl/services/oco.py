@@ -15,7 +15,7 @@ from marginctl.domain import oco as rules
 from marginctl.domain import orders
 from marginctl.domain.errors import InsufficientBalance, InvalidInput
 from marginctl.domain.money import ZERO, format_amount
-from marginctl.domain.names import CROSS, echoed, match_name, pair_assets, parse_pair
+from marginctl.domain.names import CROSS, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services import trading
@@ -50,9 +50,7 @@ def parse_oco(
     isolated: bool,
 ) -> OcoRequest:
     """Everything about an OCO that can be refused before looking at the wallet (exit 2)."""
-    side = match_name(side_text, orders.SIDES)
-    if side is None:
-        raise InvalidInput(f"side must be buy or sell, got {echoed(side_text, 20)!r}")
+    side = orders.parse_side(side_text)
     pair = parse_pair(pair_text, config.pairs)
     settings = config.pairs[pair]
     base, _ = pair_assets(pair)

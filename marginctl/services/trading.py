@@ -74,9 +74,7 @@ def parse_order(
     close: bool = False,
 ) -> OrderRequest:
     """Everything about an order that can be refused before looking at the wallet (exit 2)."""
-    side = match_name(side_text, rules.SIDES)
-    if side is None:
-        raise InvalidInput(f"side must be buy or sell, got {echoed(side_text, 20)!r}")
+    side = rules.parse_side(side_text)
     pair = parse_pair(pair_text, config.pairs)
     settings = config.pairs[pair]
     base, quote = pair_assets(pair)
