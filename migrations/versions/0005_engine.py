@@ -1,0 +1,46 @@
+"""One engine: what the set-based reads need (issue 14).
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02
+
+Each part below belongs to one piece of the engine; an empty part adds nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op  # noqa: F401
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+TIME = sa.String(32)
+
+
+def upgrade() -> None:
+    _interest()
+    _price_keys()
+
+
+def _interest() -> None:
+    """Interest: compact catch-up rows (one per loan and run of hours)."""
+
+
+def _price_keys() -> None:
+    """Prices: numeric keys for resting orders and per-wallet trigger prices."""
+
+
+def downgrade() -> None:
+    _undo_price_keys()
+    _undo_interest()
+
+
+def _undo_interest() -> None:
+    """What `_interest` added, removed."""
+
+
+def _undo_price_keys() -> None:
+    """What `_price_keys` added, removed."""
