@@ -45,10 +45,14 @@ def create_account(tx: Transaction, name: str, *, is_system: bool, at: datetime)
 
 
 def account_ids(tx: Transaction, names: Iterable[str]) -> dict[str, int]:
-    wanted = list(names)
-    rows = tx.execute("SELECT id, name FROM accounts")
-    found = {str(row["name"]): int(row["id"]) for row in rows if row["name"] in wanted}
-    return found
+    """Ids of the named accounts; one indexed lookup per name, never a scan of every account."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    parameters = {f"n{i}": name for i, name in enumerate(wanted)}
+    placeholders = ", ".join(f":{key}" for key in parameters)
+    rows = tx.execute(f"SELECT id, name FROM accounts WHERE name IN ({placeholders})", parameters)
+    return {str(row["name"]): int(row["id"]) for row in rows}
 
 
 @dataclass(frozen=True)
