@@ -8,16 +8,13 @@ from marginctl.domain.errors import AccountExists
 from marginctl.domain.names import validate_account_name
 from marginctl.domain.times import display_stored, from_storage, to_display
 from marginctl.services.context import DEFAULT_ACCOUNT, Context, take_event_time
+from marginctl.store import accounts as account_store
 from marginctl.store import ledger
 
 
 def list_accounts(context: Context) -> list[dict[str, Any]]:
     with context.read() as tx:
-        rows = tx.execute(
-            "SELECT name, created_at, agreement_accepted_at, cooling_off_until FROM accounts "
-            "WHERE is_system = :no ORDER BY name",
-            {"no": False},
-        )
+        rows = account_store.user_accounts(tx)
     accounts = [
         {
             "name": row["name"],

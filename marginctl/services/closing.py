@@ -24,6 +24,7 @@ from marginctl.services.loans import repay_record, settle_debt
 from marginctl.services.prices import pair_quotes
 from marginctl.services.risk import Position, wallet_assets, wallet_position
 from marginctl.services.risk_check import RiskReport, check_risk
+from marginctl.store import order_lists
 from marginctl.store.database import Transaction
 
 
@@ -39,11 +40,7 @@ def settlement_asset(config: Config, wallet: str) -> str:
 def _open_order_ids(tx: Transaction, account_id: int | None, wallet: str) -> list[int]:
     if account_id is None:
         return []
-    rows = tx.execute(
-        "SELECT id FROM orders WHERE account_id = :account_id AND wallet = :wallet AND status = 'NEW' ORDER BY id",
-        {"account_id": account_id, "wallet": wallet},
-    )
-    return [int(row["id"]) for row in rows]
+    return order_lists.open_order_ids(tx, account_id, wallet)
 
 
 def _owed(config: Config, position: Position) -> dict[str, str]:

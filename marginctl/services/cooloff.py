@@ -10,6 +10,7 @@ from marginctl.domain.errors import CoolingOffActive, InvalidInput
 from marginctl.domain.names import echoed, match_name
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, lookup_account, run_write
+from marginctl.store import accounts
 
 
 def parse_period(text: str) -> str:
@@ -44,10 +45,7 @@ def start_cooloff(context: Context, period_text: str, client_id: str | None) -> 
     def act(scope: WriteScope) -> dict[str, Any]:
         until = cooling_off_end(period, scope.at)
         _refuse_shortening(scope.account["cooling_off_until"], until)
-        scope.tx.execute(
-            "UPDATE accounts SET cooling_off_until = :until WHERE id = :id",
-            {"until": to_storage(until), "id": scope.account_id},
-        )
+        accounts.set_cooling_off(scope.tx, scope.account_id, until)
         return {"account": context.account_name, "period": period, "coolingOffUntil": to_display(until)}
 
     return run_write(context, "cooloff", {"period": period}, client_id, act)

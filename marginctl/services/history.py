@@ -10,6 +10,7 @@ from marginctl.domain.money import format_amount, from_text
 from marginctl.domain.names import parse_count
 from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
 from marginctl.services.context import Context, lookup_account
+from marginctl.store import journal
 
 MAX_LIMIT = 1_000_000
 
@@ -25,24 +26,12 @@ def history(
         account = lookup_account(tx, context)
         if account is None:
             return []
-        sql = "SELECT id, kind, created_at, memo FROM entries WHERE account_id = :account_id"
-        params: dict[str, Any] = {"account_id": int(account["id"]), "limit": limit}
-        if kind is not None:
-            sql += " AND kind = :kind"
-            params["kind"] = kind
-        if since_stored is not None:
-            sql += " AND created_at >= :since"
-            params["since"] = since_stored
-        entries = tx.execute(sql + " ORDER BY id DESC LIMIT :limit", params)
+        entries = journal.recent_entries(tx, int(account["id"]), limit, kind, since_stored)
         if not entries:
             return []
         low, high = int(entries[-1]["id"]), int(entries[0]["id"])
         changes: dict[int, list[dict[str, Any]]] = {}
-        for row in tx.execute(
-            "SELECT entry_id, wallet, asset, bucket, amount FROM postings "
-            "WHERE account_id = :account_id AND entry_id BETWEEN :low AND :high ORDER BY id",
-            {"account_id": int(account["id"]), "low": low, "high": high},
-        ):
+        for row in journal.account_postings(tx, int(account["id"]), low, high):
             field, amount = user_field(str(row["bucket"]), from_text(row["amount"]))
             changes.setdefault(int(row["entry_id"]), []).append(
                 {

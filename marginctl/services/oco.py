@@ -17,12 +17,13 @@ from marginctl.domain.errors import InsufficientBalance, InvalidInput
 from marginctl.domain.money import ZERO, format_amount
 from marginctl.domain.names import CROSS, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price
-from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.domain.times import from_storage, to_display
 from marginctl.services import trading
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.services.loans import lend
 from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
+from marginctl.store import order_lists as store
 from marginctl.store.database import Transaction
 
 
@@ -121,22 +122,7 @@ def _place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dic
 
 
 def _insert_list(scope: WriteScope, request: OcoRequest, client_id: str | None) -> int:
-    rows = scope.tx.execute(
-        "INSERT INTO order_lists (account_id, list_client_order_id, wallet, pair, contingency_type, "
-        "list_status_type, list_order_status, created_at, updated_at) VALUES (:account_id, :client_id, :wallet, "
-        ":pair, :oco, :started, :executing, :at, :at) RETURNING id",
-        {
-            "account_id": scope.account_id,
-            "client_id": client_id,
-            "wallet": request.wallet,
-            "pair": request.pair,
-            "oco": rules.OCO,
-            "started": rules.EXEC_STARTED,
-            "executing": rules.EXECUTING,
-            "at": to_storage(scope.at),
-        },
-    )
-    return int(rows[0]["id"])
+    return store.insert_list(scope.tx, scope.account_id, client_id, request.wallet, request.pair, scope.at)
 
 
 def _insert_leg(
@@ -149,12 +135,8 @@ def _insert_leg(
     borrowed: Decimal,
 ) -> int:
     base, quote = pair_assets(request.pair)
-    rows = scope.tx.execute(
-        "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, "
-        "orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
-        "created_at, updated_at, order_list_id) VALUES (:account_id, NULL, :wallet, :pair, :side, :type, :price, "
-        ":stop_price, :triggered, :orig_qty, 0, 0, :new, :side_effect, :locked_asset, 0, :borrowed, :at, :at, "
-        ":list_id) RETURNING id",
+    return store.insert_leg(
+        scope.tx,
         {
             "account_id": scope.account_id,
             "wallet": request.wallet,
@@ -163,25 +145,20 @@ def _insert_leg(
             "type": order_type,
             "price": price,
             "stop_price": stop_price,
-            "triggered": False,
             "orig_qty": request.quantity,
-            "new": orders.NEW,
             "side_effect": request.side_effect,
             "locked_asset": base if request.side == orders.SELL else quote,
             "borrowed": borrowed,
-            "at": to_storage(scope.at),
+            "at": scope.at,
             "list_id": list_id,
         },
     )
-    return int(rows[0]["id"])
 
 
 def list_view(config: Config, tx: Transaction, list_id: int) -> dict[str, Any]:
     """Binance's OCO response: the list's fields, its orders' ids and both order reports."""
-    order_list = tx.execute("SELECT * FROM order_lists WHERE id = :id", {"id": list_id})[0]
-    legs = tx.execute(
-        f"SELECT {trading.ORDER_COLUMNS} FROM orders WHERE order_list_id = :id ORDER BY id", {"id": list_id}
-    )
+    order_list = store.order_list(tx, list_id)
+    legs = store.list_legs(tx, list_id)
     symbol = str(order_list["pair"]).replace("/", "")
     return {
         "orderListId": int(order_list["id"]),

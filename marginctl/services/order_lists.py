@@ -11,20 +11,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marginctl.domain import oco as rules
 from marginctl.domain.ledger import FREE, LOCKED, Posting
 from marginctl.domain.money import ZERO, from_text
-from marginctl.domain.orders import NEW
-from marginctl.domain.times import to_storage
 from marginctl.services.context import WriteScope
+from marginctl.store import order_lists as store
 from marginctl.store.database import Row, Transaction
-
-
-def _open_legs(tx: Transaction, list_id: int, other_than: int) -> list[Row]:
-    return tx.execute(
-        "SELECT * FROM orders WHERE order_list_id = :list_id AND id <> :id AND status = :new ORDER BY id",
-        {"list_id": list_id, "id": other_than, "new": NEW},
-    )
 
 
 def stop_triggered(scope: WriteScope, order: Row) -> None:
@@ -32,22 +23,18 @@ def stop_triggered(scope: WriteScope, order: Row) -> None:
     if order["order_list_id"] is None:
         return
     moved_lock = moved_loan = ZERO
-    for leg in _open_legs(scope.tx, int(order["order_list_id"]), int(order["id"])):
+    for leg in store.open_legs(scope.tx, int(order["order_list_id"]), int(order["id"])):
         moved_lock += from_text(leg["locked_amount"])
         moved_loan += from_text(leg["borrowed_amount"])
         _set_expired(scope, leg)
     if not moved_lock and not moved_loan:
         return
-    stop_leg = scope.tx.execute(
-        "SELECT locked_amount, borrowed_amount FROM orders WHERE id = :id", {"id": order["id"]}
-    )[0]
-    scope.tx.execute(
-        "UPDATE orders SET locked_amount = :locked, borrowed_amount = :borrowed WHERE id = :id",
-        {
-            "locked": from_text(stop_leg["locked_amount"]) + moved_lock,
-            "borrowed": from_text(stop_leg["borrowed_amount"]) + moved_loan,
-            "id": order["id"],
-        },
+    stop_leg = store.order_holds(scope.tx, int(order["id"]))
+    store.set_holds(
+        scope.tx,
+        int(order["id"]),
+        from_text(stop_leg["locked_amount"]) + moved_lock,
+        from_text(stop_leg["borrowed_amount"]) + moved_loan,
     )
 
 
@@ -56,7 +43,7 @@ def leg_filled(scope: WriteScope, order: Row) -> None:
     if order["order_list_id"] is None:
         return
     list_id = int(order["order_list_id"])
-    for leg in _open_legs(scope.tx, list_id, int(order["id"])):
+    for leg in store.open_legs(scope.tx, list_id, int(order["id"])):
         _release(scope, leg, f"order {leg['id']} expired: order {order['id']} of list {list_id} filled")
         _set_expired(scope, leg)
     close_if_done(scope, order)
@@ -67,7 +54,7 @@ def with_list_legs(tx: Transaction, found: list[Row]) -> list[Row]:
     rows = {int(order["id"]): order for order in found}
     for order in found:
         if order["order_list_id"] is not None:
-            for leg in _open_legs(tx, int(order["order_list_id"]), int(order["id"])):
+            for leg in store.open_legs(tx, int(order["order_list_id"]), int(order["id"])):
                 rows.setdefault(int(leg["id"]), leg)
     return [rows[order_id] for order_id in sorted(rows)]
 
@@ -77,15 +64,8 @@ def close_if_done(scope: WriteScope, order: Row) -> None:
     if order["order_list_id"] is None:
         return
     list_id = int(order["order_list_id"])
-    if scope.tx.execute(
-        "SELECT id FROM orders WHERE order_list_id = :list_id AND status = :new", {"list_id": list_id, "new": NEW}
-    ):
-        return
-    scope.tx.execute(
-        "UPDATE order_lists SET list_status_type = :done, list_order_status = :done, updated_at = :at "
-        "WHERE id = :list_id",
-        {"done": rules.ALL_DONE, "at": to_storage(scope.at), "list_id": list_id},
-    )
+    if not store.has_open_leg(scope.tx, list_id):
+        store.set_done(scope.tx, list_id, scope.at)
 
 
 def _release(scope: WriteScope, leg: Row, memo: str) -> None:
@@ -103,7 +83,4 @@ def _release(scope: WriteScope, leg: Row, memo: str) -> None:
 
 
 def _set_expired(scope: WriteScope, leg: Row) -> None:
-    scope.tx.execute(
-        "UPDATE orders SET status = :expired, locked_amount = 0, borrowed_amount = 0, updated_at = :at WHERE id = :id",
-        {"expired": rules.EXPIRED, "at": to_storage(scope.at), "id": leg["id"]},
-    )
+    store.set_expired(scope.tx, int(leg["id"]), scope.at)

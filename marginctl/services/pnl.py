@@ -10,7 +10,6 @@ the wallet's totals carry all of it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +21,7 @@ from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.times import display_stored, parse_time, to_storage
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.prices import asset_prices
+from marginctl.store import pnl as store
 from marginctl.store.database import Transaction
 
 
@@ -85,8 +85,7 @@ def pnl(context: Context, isolated_pair: str | None = None, all_wallets: bool = 
 def traded_wallets(tx: Transaction, account_id: int | None) -> list[str]:
     if account_id is None:
         return []
-    rows = tx.execute("SELECT DISTINCT wallet FROM trades WHERE account_id = :account_id", {"account_id": account_id})
-    names = {str(row["wallet"]) for row in rows}
+    names = store.traded_wallets(tx, account_id)
     return sorted(names, key=lambda name: (name != CROSS, name))
 
 
@@ -101,12 +100,7 @@ def wallet_pnl(
     """Load the wallet's fills and interest charges, value them, and let the domain average the cost."""
     if account_id is None:
         return WalletPnl(wallet, [], ZERO, [])
-    params = {"account_id": account_id, "wallet": wallet}
-    rows = tx.execute(
-        "SELECT id, pair, side, price, qty, commission, commission_asset, quote_price, at FROM trades "
-        "WHERE account_id = :account_id AND wallet = :wallet ORDER BY id",
-        params,
-    )
+    rows = store.wallet_trades(tx, account_id, wallet)
     unpriced: set[str] = set()
     fills: dict[str, list[rules.Fill]] = {}
     for row in rows:
@@ -131,13 +125,7 @@ def wallet_pnl(
                 moved=rules.moved_quantity(str(row["side"]), qty, commission, commission_asset, base),
             )
         )
-    sql = "SELECT asset, interest FROM interest_charges WHERE account_id = :account_id AND wallet = :wallet"
-    if since_stored is not None:
-        sql += " AND charged_at >= :since"
-    interest: dict[str, Decimal] = {}
-    for row in tx.execute(sql, {**params, "since": since_stored}):
-        asset = str(row["asset"])
-        interest[asset] = interest.get(asset, ZERO) + from_text(row["interest"])
+    interest = store.interest_by_asset(tx, account_id, wallet, since_stored)
     unpriced.update(asset for asset in interest if asset not in prices)
     priced_interest = {asset: amount for asset, amount in interest.items() if asset in prices}
     assets = [
@@ -150,10 +138,7 @@ def wallet_pnl(
         for base, base_fills in sorted(fills.items())
     ]
     unpriced.update(item.asset for item in assets if item.last_price is None and item.position.quantity != 0)
-    sql = "SELECT detail FROM risk_events WHERE account_id = :account_id AND wallet = :wallet AND kind = 'liquidation'"
-    if since_stored is not None:
-        sql += " AND at >= :since"
-    details = [json.loads(str(row["detail"])) for row in tx.execute(sql, {**params, "since": since_stored})]
+    details = store.liquidation_details(tx, account_id, wallet, since_stored)
     liquidation_fees = sum((from_text(detail["liquidationFee"]) for detail in details), ZERO)
     insurance_payouts = sum((from_text(detail["insurancePayout"]) for detail in details), ZERO)
     interest_total = rules.interest_value(priced_interest, prices)

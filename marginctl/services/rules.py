@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,8 +11,10 @@ from marginctl.config import Config, canonical_json, config_with_rules, rules_do
 from marginctl.domain.errors import MarginctlError, RulesChangeRefused, RulesDiffer
 from marginctl.domain.names import echoed
 from marginctl.domain.rules import RateHistory, RuleChange, RulesVersion, differences, in_force
-from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.domain.times import to_display
+from marginctl.store import rules as store
 from marginctl.store.database import Transaction
+from marginctl.store.rules import load_versions
 
 if TYPE_CHECKING:
     from marginctl.services.context import Context, WriteScope
@@ -24,19 +25,8 @@ CREATED = "created"
 ADOPTED = "adopted"
 
 
-def load_versions(tx: Transaction) -> list[RulesVersion]:
-    """Every stored version of the wallet's rules, oldest first (a handful of rows: one per change)."""
-    return [
-        RulesVersion(from_storage(str(row["effective_at"])), json.loads(row["document"]))
-        for row in tx.execute("SELECT effective_at, document FROM wallet_rules ORDER BY effective_at, id")
-    ]
-
-
 def record_rules(tx: Transaction, at: datetime, document: dict[str, Any], source: str) -> None:
-    tx.execute(
-        "INSERT INTO wallet_rules (effective_at, document, source) VALUES (:at, :document, :source)",
-        {"at": to_storage(at), "document": canonical_json(document), "source": source},
-    )
+    store.record_rules(tx, at, canonical_json(document), source)
 
 
 def resolve_rules(context: Context) -> Config:
@@ -84,11 +74,10 @@ def adopt_if_missing(context: Context) -> None:
     """A wallet from before stored rules (schema 0003) takes the first writing command's config as its
     rules, effective since the wallet began (those are the rules it has been run with)."""
     with context.database.transaction(write=True) as tx:
-        if tx.execute("SELECT id FROM wallet_rules LIMIT 1"):
+        if store.has_rules(tx):
             context.rules_versions = load_versions(tx)
             return
-        began = tx.execute("SELECT min(created_at) AS began FROM accounts")[0]["began"]
-        at = from_storage(str(began)) if began is not None else context.clock_under_lock(tx)
+        at = store.wallet_began(tx) or context.clock_under_lock(tx)
         record_rules(tx, at, rules_document(context.file_config), ADOPTED)
         context.rules_versions = load_versions(tx)
 
@@ -104,7 +93,7 @@ def refusals(tx: Transaction, old: dict[str, Any], new: dict[str, Any]) -> list[
             f"valuation_asset cannot change ({old['valuation_asset']} → {new['valuation_asset']}): "
             "every stored value is in it"
         )
-    held = _assets_with_balances(tx)
+    held = store.assets_with_balances(tx)
     for code, settings in sorted(old["assets"].items()):
         if code not in new["assets"]:
             if code in held:
@@ -114,38 +103,13 @@ def refusals(tx: Transaction, old: dict[str, Any], new: dict[str, Any]) -> list[
                 f"assets.{code}.decimals cannot change ({settings['decimals']} → {new['assets'][code]['decimals']}): "
                 "stored amounts are in its units"
             )
-    busy = _pairs_in_use(tx)
+    busy = store.pairs_in_use(tx)
     for pair in sorted(old["pairs"]):
         if pair not in new["pairs"] and pair in busy:
             reasons.append(
                 f"pair {pair} cannot be removed: it has orders (open or in the history) or an isolated wallet"
             )
     return reasons
-
-
-def _assets_with_balances(tx: Transaction) -> set[str]:
-    """Assets any account (system ones included) holds, owes or has interest on."""
-    from marginctl.domain.money import from_text
-
-    return {
-        str(row["asset"]) for row in tx.execute("SELECT asset, amount FROM balances") if from_text(row["amount"]) != 0
-    }
-
-
-def _pairs_in_use(tx: Transaction) -> set[str]:
-    from marginctl.domain.money import from_text
-
-    pairs = {
-        str(row["pair"])
-        # Any order ever placed: its history (orders --all, pnl) still names the pair.
-        for row in tx.execute("SELECT DISTINCT pair FROM orders")
-    }
-    pairs |= {
-        str(row["wallet"])
-        for row in tx.execute("SELECT wallet, amount FROM balances WHERE wallet NOT IN ('spot', 'cross')")
-        if from_text(row["amount"]) != 0
-    }
-    return pairs
 
 
 def _change_view(change: RuleChange) -> dict[str, Any]:
@@ -218,8 +182,9 @@ def rate_history(context: Context, asset_text: str | None) -> list[dict[str, Any
     with context.read() as tx:
         versions = load_versions(tx)
         if not versions:  # a wallet from before stored rules, not yet written: the rules it runs with
-            began = tx.execute("SELECT min(created_at) AS began FROM accounts")[0]["began"]
-            versions = [RulesVersion(from_storage(str(began)), rules_document(config))]
+            began = store.wallet_began(tx)
+            assert began is not None  # a wallet that opens has its system accounts
+            versions = [RulesVersion(began, rules_document(config))]
     return [
         {"asset": code, "dailyInterestRate": format(rate, "f"), "timestamp": to_display(moment)}
         for code, rate, moment in RateHistory(versions).changes()
