@@ -821,10 +821,10 @@ def config_apply(
     as_json: JsonFlag = False,
 ) -> None:
     """Make a config file's rules (margin levels, assets, rates, pairs, fees) the wallet's, from now on."""
-    from marginctl.services import rules
+    from marginctl.services import config_apply
 
     def action(context: Any) -> Any:
-        preview = rules.apply_preview(context, file)
+        preview = config_apply.apply_preview(context, file)
         if preview["refused"]:
             from marginctl.domain.errors import RulesChangeRefused
 
@@ -837,7 +837,7 @@ def config_apply(
                 from marginctl.domain.errors import ConfirmationRequired
 
                 raise ConfirmationRequired("config apply not confirmed; nothing changed")
-        return rules.apply_rules(context, file, client_id)
+        return config_apply.apply_rules(context, file, client_id)
 
     def render(result: Any) -> None:
         from marginctl.cli import render as views
@@ -859,14 +859,14 @@ def rates(
     as_json: JsonFlag = False,
 ) -> None:
     """The daily interest rates over time, newest first, with the fields of Binance's interestRateHistory."""
-    from marginctl.services import rules
+    from marginctl.services import rates
 
     def render(result: Any) -> None:
         from marginctl.cli import render as views
 
         views.rates_table(result)
 
-    _run(ctx, as_json, lambda context: rules.rate_history(context, asset), render, write=False)
+    _run(ctx, as_json, lambda context: rates.rate_history(context, asset), render, write=False)
 
 
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--config", "--account", "--now")

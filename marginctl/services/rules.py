@@ -1,23 +1,21 @@
-"""A wallet's rules (DESIGN §9): stored when it is created, used by every command, changed only by
-`config apply`, and the interest rate history they make (`rates`)."""
+"""A wallet's rules (DESIGN §9): stored when it is created and used by every command, once a config file's
+rules were compared with them. Changing them is `config apply` (services/config_apply.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from marginctl.config import Config, canonical_json, config_with_rules, rules_document
-from marginctl.domain.errors import MarginctlError, RulesChangeRefused, RulesDiffer
+from marginctl.domain.errors import MarginctlError, RulesDiffer
 from marginctl.domain.names import echoed
-from marginctl.domain.rules import RateHistory, RuleChange, RulesVersion, differences, in_force
-from marginctl.domain.times import to_display
+from marginctl.domain.rules import differences, in_force
 from marginctl.store import rules as store
 from marginctl.store.database import Transaction
 from marginctl.store.rules import load_versions
 
 if TYPE_CHECKING:
-    from marginctl.services.context import Context, WriteScope
+    from marginctl.services.context import Context
 
 #: Config.source when no file was read: then the stored rules are used without a comparison.
 BUILT_IN = "built-in defaults"
@@ -110,83 +108,3 @@ def refusals(tx: Transaction, old: dict[str, Any], new: dict[str, Any]) -> list[
                 f"pair {pair} cannot be removed: it has orders (open or in the history) or an isolated wallet"
             )
     return reasons
-
-
-def _change_view(change: RuleChange) -> dict[str, Any]:
-    return {"key": change.key, "old": change.old, "new": change.new}
-
-
-def _new_document(context: Context, path: str) -> tuple[Config, dict[str, Any], dict[str, Any]]:
-    """The file's config, the rules in force now, and the rules the file would make (seeds kept)."""
-    from marginctl.config import load_config
-
-    new_config = load_config(path)
-    current = context.config  # the wallet's rules in force (the global --config is not compared here)
-    old = rules_document(current)
-    new = rules_document(new_config)
-    # A pair's starting price only seeds a pair the wallet did not have.
-    new["starting_prices"] = {
-        pair: price
-        for pair, price in {**new["starting_prices"], **old["starting_prices"]}.items()
-        if pair in new["pairs"]
-    }
-    return new_config, old, new
-
-
-def apply_preview(context: Context, path: str) -> dict[str, Any]:
-    """What `config apply FILE` would change, and what it refuses; nothing is written."""
-    _, old, new = _new_document(context, path)
-    with context.read() as tx:
-        refused = refusals(tx, old, new)
-    return {"file": path, "changes": [_change_view(change) for change in differences(old, new)], "refused": refused}
-
-
-def apply_rules(context: Context, path: str, client_id: str | None = None) -> dict[str, Any]:
-    """Record the file's rules as the wallet's, effective at the command's clock (under the write lock)."""
-    from marginctl.services.context import run_write
-
-    _, old, new = _new_document(context, path)
-    changes = differences(old, new)
-
-    def act(scope: WriteScope) -> dict[str, Any]:
-        versions = load_versions(scope.tx)
-        in_force_now = in_force(versions, scope.at).document if versions else old
-        current_changes = differences(in_force_now, new)
-        refused = refusals(scope.tx, in_force_now, new)
-        if refused:
-            raise RulesChangeRefused(f"config apply refused: {refused[0]}")
-        if not current_changes:
-            return {"file": path, "changed": False, "changes": [], "effectiveAt": None}
-        record_rules(scope.tx, scope.at, new, f"config apply {Path(path).name}")
-        return {
-            "file": path,
-            "changed": True,
-            "changes": [_change_view(change) for change in current_changes],
-            "effectiveAt": to_display(scope.at),
-        }
-
-    if not changes:
-        return {"file": path, "changed": False, "changes": [], "effectiveAt": None}
-    return run_write(context, "config-apply", {"rules": canonical_json(new)}, client_id, act)  # type: ignore[no-any-return]
-
-
-# ---- rates ----------------------------------------------------------------------------------------------
-
-
-def rate_history(context: Context, asset_text: str | None) -> list[dict[str, Any]]:
-    """Binance's interestRateHistory: {asset, dailyInterestRate, timestamp} per change, newest first."""
-    from marginctl.domain.names import parse_asset
-
-    config = context.config
-    asset = parse_asset(asset_text, config.assets) if asset_text is not None else None
-    with context.read() as tx:
-        versions = load_versions(tx)
-        if not versions:  # a wallet from before stored rules, not yet written: the rules it runs with
-            began = store.wallet_began(tx)
-            assert began is not None  # a wallet that opens has its system accounts
-            versions = [RulesVersion(began, rules_document(config))]
-    return [
-        {"asset": code, "dailyInterestRate": format(rate, "f"), "timestamp": to_display(moment)}
-        for code, rate, moment in RateHistory(versions).changes()
-        if asset is None or code == asset
-    ]
