@@ -144,12 +144,19 @@ def head_revision() -> str:
     ).stdout.strip()
 
 
-def finish(connection: sqlite3.Connection, path: Path, now: str = "2026-06-01T00:00:00Z") -> None:
-    """Commit the bulk rows, let marginctl upgrade the wallet to its head, and fold the WAL into the file."""
+#: A price update that changes no price (the config's own 60,000) and crosses nothing: it gives a fixture
+#: what any live wallet has had, one risk check since its last change, so what marginctl derives and keeps
+#: on the first check (a wallet's trigger prices, say) is not timed as part of the figure.
+WARM_UP = ["--now", "2026-06-01T00:00:00Z", "price", "set", "BTC/USDT", "60000", "--json"]
+
+
+def finish(connection: sqlite3.Connection, path: Path, warm_up: bool = False) -> None:
+    """Commit the bulk rows, let marginctl upgrade the wallet to its head (and, with `warm_up`, run WARM_UP),
+    and fold the WAL into the file."""
     connection.execute("COMMIT")
     connection.close()
     subprocess.run(
-        [*marginctl_command(), "--now", now, "price", "show", "--json"],
+        [*marginctl_command(), "--now", "2026-06-01T00:00:00Z", "price", "show", "--json"],
         env=environment(path),
         check=True,
         stdout=subprocess.DEVNULL,
@@ -158,6 +165,10 @@ def finish(connection: sqlite3.Connection, path: Path, now: str = "2026-06-01T00
     head = head_revision()
     if _revision(path) != head:
         raise SchemaMoved(f"{path} is at revision {_revision(path)} after marginctl ran, not its head {head}")
+    if warm_up:
+        subprocess.run(
+            [*marginctl_command(), *WARM_UP], env=environment(path), check=True, stdout=subprocess.DEVNULL, timeout=900
+        )
     _fold_wal(path)
 
 
@@ -275,7 +286,7 @@ def loans_wallet(path: Path, accounts: int, slots: list[tuple[str, str]] = LOAN_
     connection.executemany(
         "INSERT INTO loan_accruals (account_id, wallet, asset, accrued_through) VALUES (?, ?, ?, ?)", accruals
     )
-    finish(connection, path)
+    finish(connection, path, warm_up=True)
     return len(accruals)
 
 
@@ -357,7 +368,7 @@ def orders_wallet(path: Path, accounts: int, orders_per_account: int, crossed_pe
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         orders,
     )
-    finish(connection, path)
+    finish(connection, path, warm_up=True)
 
 
 def accounts_wallet(path: Path, accounts: int, at: str = HOUR0) -> None:
@@ -503,7 +514,7 @@ def borrowers_wallet(
     connection.executemany(
         "INSERT INTO loan_accruals (account_id, wallet, asset, accrued_through) VALUES (?, ?, ?, ?)", accruals
     )
-    finish(connection, path)
+    finish(connection, path, warm_up=True)
     return {"marginCalls": margin_calls, "liquidations": liquidations}
 
 

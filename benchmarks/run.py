@@ -427,8 +427,12 @@ class PostgresServer:
                 holder.wait(timeout=30)
                 raise Skipped(".ci/with-postgres did not start a server within 120 s")
             server = cls(line, holder)
+        try:
+            server._admin(f'CREATE DATABASE "marginctl_bench_{os.getpid()}"')
+        except Exception:
+            server.stop()
+            raise
         server.database = f"marginctl_bench_{os.getpid()}"
-        server._admin(f'CREATE DATABASE "{server.database}"')
         return server
 
     def _admin(self, sql: str) -> None:
