@@ -45,7 +45,8 @@ class Figure:
 
 
 def python_executable() -> str:
-    """The interpreter marginctl is installed in (the one running the benchmarks)."""
+    """The interpreter marginctl is installed in (the one running the benchmarks); run it with `-P`, so a
+    `python -c` helper imports the installed marginctl, not a `marginctl/` folder in the current one."""
     return sys.executable
 
 

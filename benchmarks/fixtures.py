@@ -124,7 +124,9 @@ def new_wallet(path: Path, now: str = "2026-06-01T00:00:00Z") -> sqlite3.Connect
         timeout=300,
     )
     if _revision(path) != FIXTURE_REVISION:
-        subprocess.run([python_executable(), "-c", _DOWNGRADE, str(path), FIXTURE_REVISION], check=True, timeout=300)
+        subprocess.run(
+            [python_executable(), "-P", "-c", _DOWNGRADE, str(path), FIXTURE_REVISION], check=True, timeout=300
+        )
     if _revision(path) != FIXTURE_REVISION:
         raise SchemaMoved(f"{path} did not step down to revision {FIXTURE_REVISION}")
     connection = sqlite3.connect(path, isolation_level=None)
@@ -136,7 +138,12 @@ def new_wallet(path: Path, now: str = "2026-06-01T00:00:00Z") -> sqlite3.Connect
 
 def head_revision() -> str:
     return subprocess.run(
-        [python_executable(), "-c", "from marginctl.store.migrate import SCHEMA_REVISION; print(SCHEMA_REVISION)"],
+        [
+            python_executable(),
+            "-P",
+            "-c",
+            "from marginctl.store.migrate import SCHEMA_REVISION; print(SCHEMA_REVISION)",
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -102,7 +102,7 @@ def prepare_bytecode() -> str:
     """Compile marginctl into its __pycache__ and check that its modules then load from bytecode."""
     python = python_executable()
     package = subprocess.run(
-        [python, "-c", "import marginctl, os; print(os.path.dirname(marginctl.__file__))"],
+        [python, "-P", "-c", "import marginctl, os; print(os.path.dirname(marginctl.__file__))"],
         capture_output=True,
         text=True,
         check=True,
@@ -114,7 +114,7 @@ def prepare_bytecode() -> str:
     if migrations.is_dir():
         subprocess.run([python, "-m", "compileall", "-q", str(migrations)], check=True, env=env, timeout=300)
     verbose = subprocess.run(
-        [python, "-v", "-c", "import marginctl.cli"], capture_output=True, text=True, check=True, timeout=60
+        [python, "-P", "-v", "-c", "import marginctl.cli"], capture_output=True, text=True, check=True, timeout=60
     ).stderr
     from_source = [
         match["path"]
@@ -125,8 +125,8 @@ def prepare_bytecode() -> str:
     if from_source:
         raise RuntimeError(f"after compileall, {len(from_source)} marginctl modules still load from source")
     return (
-        f"bytecode: compiled {package} with compileall into its __pycache__ (the editable install's own "
-        f"source); {loaded} modules of `import marginctl.cli` load from .pyc, none from source"
+        f"bytecode: compiled {package} (the package the `marginctl` command imports) with compileall into its "
+        f"__pycache__; {loaded} modules of `import marginctl.cli` load from .pyc, none from source"
     )
 
 
@@ -556,7 +556,7 @@ def figure_pg_round_trips(bench: Bench) -> list[Figure]:
         trace.unlink(missing_ok=True)
         env = {**environment(url), "MARGINCTL_BENCH_TRACE": str(trace)}
         subprocess.run(
-            [python_executable(), "-c", _TRACED, "deposit", "USDT", "1", "--json"],
+            [python_executable(), "-P", "-c", _TRACED, "deposit", "USDT", "1", "--json"],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
