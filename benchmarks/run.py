@@ -85,7 +85,7 @@ class Bench:
 
     def postgresql(self) -> PostgresServer:
         if self.postgres is None:
-            self.postgres = PostgresServer.start(self.workdir)
+            self.postgres = PostgresServer.start()
         return self.postgres
 
     def close(self) -> None:
@@ -404,7 +404,11 @@ class PostgresServer:
     database: str | None = None
 
     @classmethod
-    def start(cls, workdir: Path) -> PostgresServer:
+    def start(cls) -> PostgresServer:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise Skipped("psycopg is not installed (pip install 'marginctl[postgres]')") from None
         given = os.environ.get("MARGINCTL_BENCH_POSTGRES_URL")
         if given:
             server = cls(given, None)
