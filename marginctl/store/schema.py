@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
@@ -190,6 +191,28 @@ orders = Table(
     Column("order_list_id", Integer, ForeignKey("order_lists.id", name="fk_orders_order_list")),
     Index("ix_orders_open_pair", "status", "pair", "id"),
     Index("ix_orders_account", "account_id", "id"),
+)
+
+#: Open orders by the float value of their limit and stop prices, so a price update reads only the orders it
+#: may cross (store/orders.py widens the range and decides each candidate with Decimal). The expression's
+#: text must be the queries' text: SQLite matches an indexed expression by it.
+OPEN_ONLY = text("status = 'NEW'")
+Index(
+    "ix_orders_open_price",
+    orders.c.pair,
+    orders.c.side,
+    text("CAST(price AS DOUBLE PRECISION)"),
+    sqlite_where=OPEN_ONLY,
+    postgresql_where=OPEN_ONLY,
+)
+Index(
+    "ix_orders_open_stop",
+    orders.c.pair,
+    orders.c.side,
+    orders.c.type,
+    text("CAST(stop_price AS DOUBLE PRECISION)"),
+    sqlite_where=OPEN_ONLY,
+    postgresql_where=OPEN_ONLY,
 )
 
 trades = Table(

@@ -10,7 +10,7 @@ Each part below belongs to one piece of the engine; an empty part adds nothing.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
@@ -31,6 +31,21 @@ def _interest() -> None:
 
 def _price_keys() -> None:
     """Prices: numeric keys for resting orders and per-wallet trigger prices."""
+    open_only = sa.text("status = 'NEW'")
+    op.create_index(
+        "ix_orders_open_price",
+        "orders",
+        ["pair", "side", sa.text("CAST(price AS DOUBLE PRECISION)")],
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
+    op.create_index(
+        "ix_orders_open_stop",
+        "orders",
+        ["pair", "side", "type", sa.text("CAST(stop_price AS DOUBLE PRECISION)")],
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
 
 
 def downgrade() -> None:
@@ -44,3 +59,5 @@ def _undo_interest() -> None:
 
 def _undo_price_keys() -> None:
     """What `_price_keys` added, removed."""
+    op.drop_index("ix_orders_open_stop", "orders")
+    op.drop_index("ix_orders_open_price", "orders")
