@@ -21,6 +21,8 @@ from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.quiet_band import Band, OpenOrder, in_danger, order_band, risk_band
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, advance_clock, run_write
+from marginctl.store import orders as orders_store
+from marginctl.store import prices as prices_store
 
 INTERVALS = ("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d")
 
@@ -155,12 +157,8 @@ def import_klines(
         ) from None
 
 
-def _record_price(scope: WriteScope, pair: str, price: Any) -> None:
-    scope.tx.execute(
-        "INSERT INTO prices (pair, price, at, source) VALUES (:pair, :price, :at, 'import') "
-        "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
-        {"pair": pair, "price": price, "at": to_storage(scope.at)},
-    )
+def _record_price(scope: WriteScope, pair: str, price: Decimal) -> None:
+    prices_store.record_price(scope.tx, pair, price, to_storage(scope.at), "import")
 
 
 #: Binance repeats a margin call every 24 hours; a replay re-checks a wallet in danger that often.
@@ -191,10 +189,7 @@ class _Watch:
                 from_text(row["stop_price"]) if row["stop_price"] is not None else None,
                 bool(row["triggered"]),
             )
-            for row in tx.execute(
-                "SELECT type, side, price, stop_price, triggered FROM orders WHERE status = 'NEW' AND pair = :pair",
-                {"pair": self.pair},
-            )
+            for row in orders_store.open_order_prices(tx, self.pair)
         ]
         prices = asset_prices(tx, config)
         wallets = [
@@ -214,6 +209,5 @@ class _Watch:
         return self.band.contains(price)
 
     def next_accrual_hour(self) -> datetime | None:
-        rows = self.scope.tx.execute("SELECT min(accrued_through) AS hour FROM loan_accruals")
-        hour = rows[0]["hour"] if rows else None
-        return from_storage(str(hour)) + ONE_HOUR if hour else None
+        hour = prices_store.first_unaccrued_hour(self.scope.tx)
+        return from_storage(hour) + ONE_HOUR if hour else None

@@ -46,6 +46,19 @@ def _price_keys() -> None:
         sqlite_where=open_only,
         postgresql_where=open_only,
     )
+    op.create_table(
+        "risk_reach",
+        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+        sa.Column("wallet", sa.String(32), primary_key=True),
+        sa.Column("asset", sa.String(16)),
+        sa.Column("at_or_below", sa.Float),
+        sa.Column("at_or_above", sa.Float),
+        sa.Column("always", sa.Boolean, nullable=False),
+    )
+    op.create_index("ix_risk_reach_below", "risk_reach", ["asset", "at_or_below"])
+    op.create_index("ix_risk_reach_above", "risk_reach", ["asset", "at_or_above"])
+    op.create_index("ix_risk_reach_always", "risk_reach", ["always"])
+    # Nothing to backfill: with no `reach_through` in meta the first risk check builds every row.
 
 
 def downgrade() -> None:
@@ -59,5 +72,6 @@ def _undo_interest() -> None:
 
 def _undo_price_keys() -> None:
     """What `_price_keys` added, removed."""
+    op.drop_table("risk_reach")
     op.drop_index("ix_orders_open_stop", "orders")
     op.drop_index("ix_orders_open_price", "orders")
