@@ -14,7 +14,7 @@ from typing import Any
 
 from marginctl.domain.clock import ONE_HOUR
 from marginctl.domain.errors import ClockBackwards, InvalidInput, TimeInFuture
-from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, parse_candle, symbol_of_file
+from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, Timestamps, parse_candle, symbol_of_file
 from marginctl.domain.margin import margin_level_text
 from marginctl.domain.money import from_text
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
@@ -54,10 +54,11 @@ def read_candles(paths: list[Path], pair: str, interval: str) -> list[Candle]:
         if named is not None and named[1] != interval:
             raise InvalidInput(f"{path.name} holds {named[1]} klines, not {interval} (use --interval)")
         for name, text in _csv_texts(path):
+            moment_of = Timestamps()
             for line_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
                 if not cells or (line_number == 1 and cells[0].strip() == HEADER_FIRST_CELL):
                     continue
-                candle = parse_candle(cells, f"{name}:{line_number}")
+                candle = parse_candle(cells, f"{name}:{line_number}", moment_of)
                 if candles and candle.open_time <= candles[-1].open_time:
                     raise InvalidInput(f"{name}:{line_number}: time goes backwards (or repeats)")
                 candles.append(candle)
@@ -98,9 +99,16 @@ def import_klines(
             if next_hour is not None and at >= next_hour:
                 if last_price is not None:
                     _record_price(dataclasses.replace(scope, at=at), pair, last_price)
+                liquidated = len(report.liquidations)
                 accrue_through(scope, at, summary, report, book)
-                watch.refresh()
+                # A liquidation cancels the wallet's orders; an hour's interest moves no order.
+                watch.refresh(orders_changed=len(report.liquidations) != liquidated)
                 next_hour = watch.next_accrual_hour()
+            if watch.quiet_candle(candle):
+                last_price = candle.close
+                if progress is not None and (index % 1000 == 999 or index == len(candles) - 1):
+                    progress(index + 1, len(candles))
+                continue
             path = candle.price_path()
             for step, price in enumerate(path):
                 moment = candle.close_time if step == len(path) - 1 else at
@@ -174,34 +182,43 @@ class _Watch:
         self.book = book
         self.base, self.quote = pair_assets(pair)
         self.band = Band()
+        self.orders_band = Band()
         self.danger_since: datetime | None = None
         self.refresh()
 
-    def refresh(self, moment: datetime | None = None) -> None:
+    def refresh(self, moment: datetime | None = None, orders_changed: bool = True) -> None:
         from marginctl.services.prices import asset_prices
 
         tx, config = self.scope.tx, self.scope.config
-        orders = [
-            OpenOrder(
-                str(row["type"]),
-                str(row["side"]),
-                from_text(row["price"]),
-                from_text(row["stop_price"]) if row["stop_price"] is not None else None,
-                bool(row["triggered"]),
+        if orders_changed:
+            self.orders_band = order_band(
+                OpenOrder(
+                    str(row["type"]),
+                    str(row["side"]),
+                    from_text(row["price"]),
+                    from_text(row["stop_price"]) if row["stop_price"] is not None else None,
+                    bool(row["triggered"]),
+                )
+                for row in orders_store.open_order_prices(tx, self.pair)
             )
-            for row in orders_store.open_order_prices(tx, self.pair)
-        ]
         prices = asset_prices(tx, config)
         wallets = [
             (list(balances.values()), config.rules_for(wallet))
             for (_, wallet), balances in self.book.balances.items()
             if self.base in balances or self.quote in balances
         ]
-        self.band = order_band(orders)
+        self.band = self.orders_band
         if self.base in prices and self.quote in prices:
             self.band = self.band.narrow(risk_band(wallets, self.base, prices, prices[self.quote]))
         danger = any(in_danger(balances, prices, rules) for balances, rules in wallets)
         self.danger_since = (moment or self.scope.at) if danger else None
+
+    def quiet_candle(self, candle: Candle) -> bool:
+        """Every price of the candle is quiet: its low and high lie in the band (an interval), and no wallet in
+        danger is due for its daily re-check before the candle closes."""
+        if self.danger_since is not None and candle.close_time - self.danger_since >= RECHECK:
+            return False
+        return self.band.contains(candle.low) and self.band.contains(candle.high)
 
     def quiet(self, price: Decimal, moment: datetime) -> bool:
         if self.danger_since is not None and moment - self.danger_since >= RECHECK:
