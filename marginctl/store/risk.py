@@ -20,6 +20,9 @@ RawWallet = dict[str, dict[str, Decimal]]
 REACH_THROUGH = "reach_through"
 REACH_RULES = "reach_rules"
 
+#: Above this many wallets one scan of the balances is cheaper than a lookup per wallet.
+SCAN_ABOVE = 2000
+
 #: A float keeps about 16 significant digits; one part in 10⁹ on each side covers its rounding many times over.
 KEY_MARGIN = 1e-9
 
@@ -27,7 +30,8 @@ KEY_MARGIN = 1e-9
 def owing_balances(tx: Transaction, keys: Iterable[WalletKey] | None = None) -> dict[WalletKey, RawWallet]:
     """asset → bucket → amount of each users' margin wallet that owes something (all of them, or `keys`)."""
     raw: dict[WalletKey, RawWallet] = {}
-    if keys is None:
+    wanted = set(keys) if keys is not None else None
+    if wanted is None or len(wanted) > SCAN_ABOVE:
         rows: Iterable[Row] = tx.execute(
             "SELECT b.account_id, b.wallet, b.asset, b.bucket, b.amount FROM balances b "
             "JOIN accounts a ON a.id = b.account_id WHERE a.is_system = :no AND b.wallet <> 'spot'",
@@ -36,7 +40,7 @@ def owing_balances(tx: Transaction, keys: Iterable[WalletKey] | None = None) -> 
     else:
         rows = [
             row
-            for account_id, wallet in sorted(set(keys))
+            for account_id, wallet in sorted(wanted)
             for row in tx.execute(
                 "SELECT b.account_id, b.wallet, b.asset, b.bucket, b.amount FROM balances b "
                 "JOIN accounts a ON a.id = b.account_id WHERE b.account_id = :account_id AND b.wallet = :wallet "
@@ -47,6 +51,8 @@ def owing_balances(tx: Transaction, keys: Iterable[WalletKey] | None = None) -> 
     owing: set[WalletKey] = set()
     for account_id, wallet, asset, bucket, amount in rows:
         key = (int(account_id), str(wallet))
+        if wanted is not None and key not in wanted:
+            continue
         value = from_text(amount)
         raw.setdefault(key, {}).setdefault(str(asset), {})[str(bucket)] = value
         if value and bucket in LIABILITY_BUCKETS:
