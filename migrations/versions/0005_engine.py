@@ -58,7 +58,9 @@ def _price_keys() -> None:
     op.create_index("ix_risk_reach_below", "risk_reach", ["asset", "at_or_below"])
     op.create_index("ix_risk_reach_above", "risk_reach", ["asset", "at_or_above"])
     op.create_index("ix_risk_reach_always", "risk_reach", ["always"])
-    # Nothing to backfill: with no `reach_through` in meta the first risk check builds every row.
+    # Nothing to backfill: with no `reach_through` in meta the first risk check builds every row (a watermark
+    # left by an earlier downgrade would claim an empty table is up to date).
+    op.execute("DELETE FROM meta WHERE key IN ('reach_through', 'reach_rules')")
 
 
 def downgrade() -> None:
@@ -73,5 +75,6 @@ def _undo_interest() -> None:
 def _undo_price_keys() -> None:
     """What `_price_keys` added, removed."""
     op.drop_table("risk_reach")
+    op.execute("DELETE FROM meta WHERE key IN ('reach_through', 'reach_rules')")
     op.drop_index("ix_orders_open_stop", "orders")
     op.drop_index("ix_orders_open_price", "orders")

@@ -139,3 +139,24 @@ def test_config_apply_of_a_higher_margin_call_level_reaches_a_wallet_a_price_cou
     # at 3x the margin-call level is 1.3: 5000 / 4000.04 = 1.2499875… ≤ 1.3 at any price
     after = wallet.ok("price", "set", "BTC/USDT", "60000", now=t("10:08:00"))
     assert calls_of(after) == [("cross", "1.24998750", "MARGIN_CALL")]
+
+
+def test_a_wallet_upgraded_from_0004_builds_its_reach_on_the_first_price(wallet: Wallet) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import create_engine
+
+    from marginctl.resources import resource_path
+
+    open_long(wallet)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(resource_path("migrations")))
+    engine = create_engine(f"sqlite:///{wallet.path}")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    engine.dispose()
+    # 0.04995 × 50000 = 2497.5; 2497.5 / 2000.02 = 1.2487375… ≤ 1.3 (the 0004 wallet had no reach yet)
+    dropped = wallet.ok("price", "set", "BTC/USDT", "50000", now=t("10:03:00"))
+    assert calls_of(dropped) == [("cross", "1.24873751", "MARGIN_CALL")]
+    assert wallet.ok("audit", now=t("10:04:00"))["ok"] is True
