@@ -202,16 +202,21 @@ class _Watch:
                 for row in orders_store.open_order_prices(tx, self.pair)
             )
         prices = asset_prices(tx, config)
-        wallets = [
-            (list(balances.values()), config.rules_for(wallet))
-            for (_, wallet), balances in self.book.balances.items()
-            if self.base in balances or self.quote in balances
-        ]
+        keys = [key for key, balances in self.book.balances.items() if self.base in balances or self.quote in balances]
+        wallets = [(list(self.book.balances[key].values()), config.rules_for(key[1])) for key in keys]
         self.band = self.orders_band
         if self.base in prices and self.quote in prices:
             self.band = self.band.narrow(risk_band(wallets, self.base, prices, prices[self.quote]))
-        danger = any(in_danger(balances, prices, rules) for balances, rules in wallets)
+        danger = any(self._in_danger(key, prices) for key in keys)
         self.danger_since = (moment or self.scope.at) if danger else None
+
+    def _in_danger(self, key: tuple[int, str], prices: dict[str, Decimal]) -> bool:
+        """At or below the margin-call level: the book's kept level, or (an asset unpriced) `in_danger`."""
+        rules = self.scope.config.rules_for(key[1])
+        level = self.book.level(key, prices)
+        if level is False:
+            return in_danger(list(self.book.balances[key].values()), prices, rules)
+        return level is not None and level <= rules.margin_call_level
 
     def quiet_candle(self, candle: Candle) -> bool:
         """Every price of the candle is quiet: its low and high lie in the band (an interval), and no wallet in

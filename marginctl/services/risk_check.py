@@ -132,11 +132,22 @@ class RiskBook:
                 self.values.pop(key, None)
 
     def level(self, key: WalletKey, prices: dict[str, Decimal]) -> Decimal | bool | None:
-        """The margin level; False when an asset has no price (such a wallet is not judged)."""
-        valuation = value_wallet(self.balances[key].values(), prices, {})
-        if valuation.unpriced:
-            return False
-        return margin_level(valuation.total_asset_value, valuation.liability_value)
+        """The margin level; False when an asset has no price (such a wallet is not judged).
+
+        The wallet's value and liability are kept between checks at the same prices (an hour's interest
+        moves them in place, `add_interest`): exact sums, so the same level as valuing it again.
+        """
+        if prices != self.valued_at:
+            self.values.clear()
+            self.valued_at = dict(prices)
+        cached = self.values.get(key)
+        if cached is None:
+            valuation = value_wallet(self.balances[key].values(), prices, {})
+            if valuation.unpriced:
+                return False
+            cached = (valuation.total_asset_value, valuation.liability_value)
+            self.values[key] = cached
+        return margin_level(*cached)
 
 
 def _margin_call_levels(config: Config) -> str:
