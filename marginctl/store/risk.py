@@ -61,8 +61,13 @@ def owing_balances(tx: Transaction, keys: Iterable[WalletKey] | None = None) -> 
 
 
 def reach_state(tx: Transaction) -> tuple[int | None, str | None]:
-    through = ledger.get_meta(tx, REACH_THROUGH)
-    return (int(through) if through is not None else None), ledger.get_meta(tx, REACH_RULES)
+    """The reach's watermark (last posting covered) and the margin-call levels it was worked at."""
+    rows = tx.execute(
+        "SELECT key, value FROM meta WHERE key IN (:through, :rules)", {"through": REACH_THROUGH, "rules": REACH_RULES}
+    )
+    found = {str(row[0]): str(row[1]) for row in rows}
+    through = found.get(REACH_THROUGH)
+    return (int(through) if through is not None else None), found.get(REACH_RULES)
 
 
 def last_posting_id(tx: Transaction) -> int:
@@ -117,19 +122,17 @@ def _key(bound: Decimal | None, widen: float) -> float | None:
 def reachable_wallets(tx: Transaction, prices: Mapping[str, Decimal]) -> set[WalletKey]:
     """Every wallet that may be in danger at `prices` (valuation prices): each one that is, and perhaps a
     few at a hair's breadth of a bound, which the exact check turns away."""
-    found = {
-        (int(row[0]), str(row[1]))
-        for row in tx.execute("SELECT account_id, wallet FROM risk_reach WHERE always = :yes", {"yes": True})
-    }
-    for asset, price in sorted(prices.items()):
-        value = float(price)
-        for row in tx.execute(
-            "SELECT account_id, wallet FROM risk_reach WHERE asset = :asset AND at_or_below >= :price "
-            "UNION SELECT account_id, wallet FROM risk_reach WHERE asset = :asset AND at_or_above <= :price",
-            {"asset": asset, "price": value},
-        ):
-            found.add((int(row[0]), str(row[1])))
-    return found
+    parts = ["SELECT account_id, wallet FROM risk_reach WHERE always = :yes"]
+    params: dict[str, Any] = {"yes": True}
+    for index, (asset, price) in enumerate(sorted(prices.items())):
+        params[f"asset{index}"], params[f"price{index}"] = asset, float(price)
+        parts.append(
+            f"SELECT account_id, wallet FROM risk_reach WHERE asset = :asset{index} AND at_or_below >= :price{index}"
+        )
+        parts.append(
+            f"SELECT account_id, wallet FROM risk_reach WHERE asset = :asset{index} AND at_or_above <= :price{index}"
+        )
+    return {(int(row[0]), str(row[1])) for row in tx.execute(" UNION ".join(parts), params)}
 
 
 def recent_margin_call(tx: Transaction, account_id: int, wallet: str, since: str) -> bool:
