@@ -211,6 +211,16 @@ def liquidation_price(
 
     Solves a0 + qa·p = k·(l0 + ql·p): p = (k·l0 − a0) / (qa − k·ql); None when no positive price does it.
     """
+    return level_prices(asset, balances, prices, (liquidation_level,))[0]
+
+
+def level_prices(
+    asset: str,
+    balances: Iterable[AssetBalance],
+    prices: Mapping[str, Decimal],
+    levels: Iterable[Decimal],
+) -> list[Decimal | None]:
+    """`liquidation_price` at each of `levels`, reading the balances once."""
     other_assets = ZERO
     other_liabilities = ZERO
     quantity_held = ZERO
@@ -222,13 +232,15 @@ def liquidation_price(
             continue
         price = prices.get(balance.asset)
         if price is None:
-            return None
+            return [None for _ in levels]
         other_assets += mul(balance.total, price)
         other_liabilities += mul(balance.liability, price)
-    denominator = quantity_held - mul(liquidation_level, quantity_owed)
-    if denominator == 0:
-        return None
-    price_at_liquidation = div(mul(liquidation_level, other_liabilities) - other_assets, denominator)
-    if price_at_liquidation <= 0:
-        return None
-    return price_at_liquidation.quantize(Decimal("1E-8"), context=MONEY_CONTEXT)
+    found: list[Decimal | None] = []
+    for level in levels:
+        denominator = quantity_held - mul(level, quantity_owed)
+        if denominator == 0:
+            found.append(None)
+            continue
+        price_at_level = div(mul(level, other_liabilities) - other_assets, denominator)
+        found.append(None if price_at_level <= 0 else price_at_level.quantize(Decimal("1E-8"), context=MONEY_CONTEXT))
+    return found

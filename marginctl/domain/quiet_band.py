@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from marginctl.domain.margin import AssetBalance, MarginRules, liquidation_price, margin_level, value_wallet
+from marginctl.domain.margin import AssetBalance, MarginRules, level_prices, margin_level, value_wallet
 from marginctl.domain.money import div
 from marginctl.domain.orders import BUY, SELL, STOP_LOSS_LIMIT
 
@@ -67,20 +67,25 @@ def risk_band(
 
     `prices` are valuation prices; thresholds are returned as prices of the pair (÷ its quote's price).
     """
-    band = Band()
     current = prices[asset]
+    low: Decimal | None = None
+    high: Decimal | None = None
     for balances, rules in wallets:
         levels = (
             rules.margin_call_level,
             rules.liquidation_level + rules.pre_liquidation_margin,
             rules.liquidation_level,
         )
-        for level in levels:
-            threshold = liquidation_price(asset, balances, prices, level)
+        for threshold in level_prices(asset, balances, prices, levels):
             if threshold is None:
                 continue
-            band = band.narrow(_side_band(div(threshold, quote_price), threshold <= current))
-    return band
+            # The band narrows to the highest threshold at or below the price and the lowest above it.
+            value = div(threshold, quote_price)
+            if threshold <= current:
+                low = value if low is None or value > low else low
+            else:
+                high = value if high is None or value < high else high
+    return Band(low, high)
 
 
 def in_danger(balances: list[AssetBalance], prices: Mapping[str, Decimal], rules: MarginRules) -> bool:

@@ -11,6 +11,7 @@ from marginctl.domain.names import parse_pair
 from marginctl.domain.prices import parse_price, price_places, valuation_prices
 from marginctl.domain.times import display_stored, parse_time, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.store import prices as prices_store
 from marginctl.store.database import Transaction
 
 CONFIG_SOURCE = "config"
@@ -21,7 +22,7 @@ def pair_quotes(tx: Transaction, config: Config) -> dict[str, tuple[Decimal, str
     quotes: dict[str, tuple[Decimal, str | None, str]] = {
         pair: (settings.price, None, CONFIG_SOURCE) for pair, settings in config.pairs.items() if settings.price
     }
-    for row in tx.execute("SELECT pair, price, at, source FROM prices"):
+    for row in prices_store.recorded_prices(tx):
         if row["pair"] in config.pairs:
             quotes[str(row["pair"])] = (Decimal(row["price"]), str(row["at"]), str(row["source"]))
     return quotes
@@ -42,11 +43,7 @@ def set_price(
     at = parse_time(at_text) if at_text else None  # default: the write's own time, read under its lock
 
     def record(scope: WriteScope) -> dict[str, Any]:
-        scope.tx.execute(
-            "INSERT INTO prices (pair, price, at, source) VALUES (:pair, :price, :at, 'manual') "
-            "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
-            {"pair": pair, "price": price, "at": to_storage(scope.at)},
-        )
+        prices_store.record_price(scope.tx, pair, price, to_storage(scope.at), "manual")
         from marginctl.services.risk_check import pair_risk
         from marginctl.services.trading import match_orders
 

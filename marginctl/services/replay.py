@@ -14,13 +14,15 @@ from typing import Any
 
 from marginctl.domain.clock import ONE_HOUR
 from marginctl.domain.errors import ClockBackwards, InvalidInput, TimeInFuture
-from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, parse_candle, symbol_of_file
+from marginctl.domain.klines import HEADER_FIRST_CELL, Candle, Timestamps, parse_candle, symbol_of_file
 from marginctl.domain.margin import margin_level_text
 from marginctl.domain.money import from_text
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.quiet_band import Band, OpenOrder, in_danger, order_band, risk_band
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, advance_clock, run_write
+from marginctl.store import orders as orders_store
+from marginctl.store import prices as prices_store
 
 INTERVALS = ("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d")
 
@@ -52,10 +54,11 @@ def read_candles(paths: list[Path], pair: str, interval: str) -> list[Candle]:
         if named is not None and named[1] != interval:
             raise InvalidInput(f"{path.name} holds {named[1]} klines, not {interval} (use --interval)")
         for name, text in _csv_texts(path):
+            moment_of = Timestamps()
             for line_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
                 if not cells or (line_number == 1 and cells[0].strip() == HEADER_FIRST_CELL):
                     continue
-                candle = parse_candle(cells, f"{name}:{line_number}")
+                candle = parse_candle(cells, f"{name}:{line_number}", moment_of)
                 if candles and candle.open_time <= candles[-1].open_time:
                     raise InvalidInput(f"{name}:{line_number}: time goes backwards (or repeats)")
                 candles.append(candle)
@@ -96,9 +99,16 @@ def import_klines(
             if next_hour is not None and at >= next_hour:
                 if last_price is not None:
                     _record_price(dataclasses.replace(scope, at=at), pair, last_price)
+                liquidated = len(report.liquidations)
                 accrue_through(scope, at, summary, report, book)
-                watch.refresh()
+                # A liquidation cancels the wallet's orders; an hour's interest moves no order.
+                watch.refresh(orders_changed=len(report.liquidations) != liquidated)
                 next_hour = watch.next_accrual_hour()
+            if watch.quiet_candle(candle):
+                last_price = candle.close
+                if progress is not None and (index % 1000 == 999 or index == len(candles) - 1):
+                    progress(index + 1, len(candles))
+                continue
             path = candle.price_path()
             for step, price in enumerate(path):
                 moment = candle.close_time if step == len(path) - 1 else at
@@ -155,12 +165,8 @@ def import_klines(
         ) from None
 
 
-def _record_price(scope: WriteScope, pair: str, price: Any) -> None:
-    scope.tx.execute(
-        "INSERT INTO prices (pair, price, at, source) VALUES (:pair, :price, :at, 'import') "
-        "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
-        {"pair": pair, "price": price, "at": to_storage(scope.at)},
-    )
+def _record_price(scope: WriteScope, pair: str, price: Decimal) -> None:
+    prices_store.record_price(scope.tx, pair, price, to_storage(scope.at), "import")
 
 
 #: Binance repeats a margin call every 24 hours; a replay re-checks a wallet in danger that often.
@@ -176,37 +182,48 @@ class _Watch:
         self.book = book
         self.base, self.quote = pair_assets(pair)
         self.band = Band()
+        self.orders_band = Band()
         self.danger_since: datetime | None = None
         self.refresh()
 
-    def refresh(self, moment: datetime | None = None) -> None:
+    def refresh(self, moment: datetime | None = None, orders_changed: bool = True) -> None:
         from marginctl.services.prices import asset_prices
 
         tx, config = self.scope.tx, self.scope.config
-        orders = [
-            OpenOrder(
-                str(row["type"]),
-                str(row["side"]),
-                from_text(row["price"]),
-                from_text(row["stop_price"]) if row["stop_price"] is not None else None,
-                bool(row["triggered"]),
+        if orders_changed:
+            self.orders_band = order_band(
+                OpenOrder(
+                    str(row["type"]),
+                    str(row["side"]),
+                    from_text(row["price"]),
+                    from_text(row["stop_price"]) if row["stop_price"] is not None else None,
+                    bool(row["triggered"]),
+                )
+                for row in orders_store.open_order_prices(tx, self.pair)
             )
-            for row in tx.execute(
-                "SELECT type, side, price, stop_price, triggered FROM orders WHERE status = 'NEW' AND pair = :pair",
-                {"pair": self.pair},
-            )
-        ]
         prices = asset_prices(tx, config)
-        wallets = [
-            (list(balances.values()), config.rules_for(wallet))
-            for (_, wallet), balances in self.book.balances.items()
-            if self.base in balances or self.quote in balances
-        ]
-        self.band = order_band(orders)
+        keys = [key for key, balances in self.book.balances.items() if self.base in balances or self.quote in balances]
+        wallets = [(list(self.book.balances[key].values()), config.rules_for(key[1])) for key in keys]
+        self.band = self.orders_band
         if self.base in prices and self.quote in prices:
             self.band = self.band.narrow(risk_band(wallets, self.base, prices, prices[self.quote]))
-        danger = any(in_danger(balances, prices, rules) for balances, rules in wallets)
+        danger = any(self._in_danger(key, prices) for key in keys)
         self.danger_since = (moment or self.scope.at) if danger else None
+
+    def _in_danger(self, key: tuple[int, str], prices: dict[str, Decimal]) -> bool:
+        """At or below the margin-call level: the book's kept level, or (an asset unpriced) `in_danger`."""
+        rules = self.scope.config.rules_for(key[1])
+        level = self.book.level(key, prices)
+        if level is False:
+            return in_danger(list(self.book.balances[key].values()), prices, rules)
+        return level is not None and level <= rules.margin_call_level
+
+    def quiet_candle(self, candle: Candle) -> bool:
+        """Every price of the candle is quiet: its low and high lie in the band (an interval), and no wallet in
+        danger is due for its daily re-check before the candle closes."""
+        if self.danger_since is not None and candle.close_time - self.danger_since >= RECHECK:
+            return False
+        return self.band.contains(candle.low) and self.band.contains(candle.high)
 
     def quiet(self, price: Decimal, moment: datetime) -> bool:
         if self.danger_since is not None and moment - self.danger_since >= RECHECK:
@@ -214,6 +231,5 @@ class _Watch:
         return self.band.contains(price)
 
     def next_accrual_hour(self) -> datetime | None:
-        rows = self.scope.tx.execute("SELECT min(accrued_through) AS hour FROM loan_accruals")
-        hour = rows[0]["hour"] if rows else None
-        return from_storage(str(hour)) + ONE_HOUR if hour else None
+        hour = prices_store.first_unaccrued_hour(self.scope.tx)
+        return from_storage(hour) + ONE_HOUR if hour else None

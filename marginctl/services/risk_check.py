@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from marginctl.config import Config
 from marginctl.domain.ledger import (
     BORROWED,
     EXCHANGE,
@@ -18,20 +19,22 @@ from marginctl.domain.ledger import (
     INTEREST,
     INTEREST_RECEIVABLE,
     LENDING_POOL,
-    LIABILITY_BUCKETS,
     LOANED,
     Posting,
     asset_balance,
 )
 from marginctl.domain.liquidation import LiquidationPlan, plan_liquidation
 from marginctl.domain.margin import AssetBalance, margin_level, margin_level_status, margin_level_text, value_wallet
-from marginctl.domain.money import ZERO, format_amount, from_text, mul
+from marginctl.domain.money import ZERO, format_amount, mul
 from marginctl.domain.names import pair_assets
+from marginctl.domain.reach import wallet_reach
 from marginctl.domain.times import to_display, to_storage
 from marginctl.services.accrual import catch_up_account
 from marginctl.services.context import WriteScope
 from marginctl.services.prices import asset_prices
 from marginctl.services.risk import wallet_assets, wallet_position
+from marginctl.store import orders as orders_store
+from marginctl.store import risk as risk_store
 from marginctl.store.database import Transaction
 from marginctl.store.ledger import account_by_id
 
@@ -74,27 +77,38 @@ class RiskBook:
 
     @classmethod
     def load(cls, tx: Transaction, keys: Iterable[WalletKey] | None = None) -> RiskBook:
-        """One scan of the users' margin balances; a wallet is kept when it owes something."""
+        """The users' margin wallets that owe something: every one (one scan), or those of `keys`."""
         book = cls()
-        wanted = set(keys) if keys is not None else None
-        rows = tx.execute(
-            "SELECT b.account_id, b.wallet, b.asset, b.bucket, b.amount FROM balances b "
-            "JOIN accounts a ON a.id = b.account_id WHERE a.is_system = :no AND b.wallet <> 'spot'",
-            {"no": False},
-        )
-        raw: dict[WalletKey, dict[str, dict[str, Decimal]]] = {}
-        owing: set[WalletKey] = set()
-        for account_id, wallet, asset, bucket, amount in rows:
-            key = (account_id, wallet)
-            if wanted is not None and key not in wanted:
-                continue
-            value = from_text(amount)
-            raw.setdefault(key, {}).setdefault(asset, {})[bucket] = value
-            if value and bucket in LIABILITY_BUCKETS:
-                owing.add(key)
-        for key in owing:
-            book.balances[key] = {asset: asset_balance(asset, buckets) for asset, buckets in raw[key].items()}
+        for key, raw in risk_store.owing_balances(tx, keys).items():
+            book.balances[key] = {asset: asset_balance(asset, buckets) for asset, buckets in raw.items()}
         return book
+
+    @classmethod
+    def reachable(cls, tx: Transaction, config: Config, prices: dict[str, Decimal]) -> RiskBook:
+        """The wallets that `prices` may put in danger (a superset: the check decides each one exactly).
+
+        Their reach is brought up to date first: every wallet a posting moved since the last check (a
+        range of the postings' key, so no write path can leave one stale), or every wallet when the
+        margin-call levels changed.
+        """
+        through, rules = risk_store.reach_state(tx)
+        levels = _margin_call_levels(config)
+        latest = risk_store.last_posting_id(tx)
+        stale: set[WalletKey] | None = None  # None: every wallet
+        if through is not None and rules == levels:
+            stale = risk_store.wallets_posted_after(tx, through) if latest > through else set()
+        if stale is None or stale:
+            reaches = {
+                key: wallet_reach(
+                    [asset_balance(asset, buckets) for asset, buckets in raw.items()],
+                    prices,
+                    config.valuation_asset,
+                    config.rules_for(key[1]).margin_call_level,
+                )
+                for key, raw in risk_store.owing_balances(tx, stale).items()
+            }
+            risk_store.save_reach(tx, reaches, stale, latest, levels)
+        return cls.load(tx, risk_store.reachable_wallets(tx, prices))
 
     def reload(self, tx: Transaction, keys: Iterable[WalletKey]) -> None:
         keys = set(keys)
@@ -118,11 +132,29 @@ class RiskBook:
                 self.values.pop(key, None)
 
     def level(self, key: WalletKey, prices: dict[str, Decimal]) -> Decimal | bool | None:
-        """The margin level; False when an asset has no price (such a wallet is not judged)."""
-        valuation = value_wallet(self.balances[key].values(), prices, {})
-        if valuation.unpriced:
-            return False
-        return margin_level(valuation.total_asset_value, valuation.liability_value)
+        """The margin level; False when an asset has no price (such a wallet is not judged).
+
+        The wallet's value and liability are kept between checks at the same prices (an hour's interest
+        moves them in place, `add_interest`): exact sums, so the same level as valuing it again.
+        """
+        if prices != self.valued_at:
+            self.values.clear()
+            self.valued_at = dict(prices)
+        cached = self.values.get(key)
+        if cached is None:
+            valuation = value_wallet(self.balances[key].values(), prices, {})
+            if valuation.unpriced:
+                return False
+            cached = (valuation.total_asset_value, valuation.liability_value)
+            self.values[key] = cached
+        return margin_level(*cached)
+
+
+def _margin_call_levels(config: Config) -> str:
+    """What a wallet's reach was worked out with: the valuation asset and each mode's margin-call level."""
+    levels = [f"cross={config.cross.margin_call_level}"]
+    levels += [f"{pair}={rules.margin_call_level}" for pair, rules in sorted(config.isolated.items())]
+    return " ".join([config.valuation_asset, *levels])
 
 
 def check_risk(
@@ -138,9 +170,9 @@ def check_risk(
     """
     config = scope.config
     watched = set(assets) if assets is not None else None
-    book = book if book is not None else RiskBook.load(scope.tx)
-    report = RiskReport()
     prices = asset_prices(scope.tx, config) if prices is None else prices
+    book = book if book is not None else RiskBook.reachable(scope.tx, config, prices)
+    report = RiskReport()
     acted: list[WalletKey] = []
     for key in sorted(book.balances):
         account_id, wallet = key
@@ -170,17 +202,9 @@ def check_risk(
 def _margin_call(scope: WriteScope, wallet: str, level: Decimal | None, status: str) -> dict[str, Any]:
     """A warning every time; a recorded `margin_call` event at most once per 24 h per wallet."""
     since = to_storage(scope.at - MARGIN_CALL_REPEAT)
-    recent = scope.tx.execute(
-        "SELECT id FROM risk_events WHERE account_id = :account_id AND wallet = :wallet AND kind = 'margin_call' "
-        "AND at > :since LIMIT 1",
-        {"account_id": scope.account_id, "wallet": wallet, "since": since},
-    )
+    recent = risk_store.recent_margin_call(scope.tx, scope.account_id, wallet, since)
     if not recent:
-        scope.tx.execute(
-            "INSERT INTO risk_events (account_id, wallet, kind, at, margin_level) "
-            "VALUES (:account_id, :wallet, 'margin_call', :at, :level)",
-            {"account_id": scope.account_id, "wallet": wallet, "at": to_storage(scope.at), "level": str(level)},
-        )
+        risk_store.record_margin_call(scope.tx, scope.account_id, wallet, to_storage(scope.at), str(level))
     rules = scope.config.rules_for(wallet)
     return {
         "account": scope.account["name"],
@@ -276,9 +300,8 @@ def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str
             f"left {detail['leftOver']} {valuation}"
         ),
     )
-    scope.tx.execute(
-        "INSERT INTO risk_events (account_id, wallet, kind, at, margin_level, entry_id, detail) "
-        "VALUES (:account_id, :wallet, 'liquidation', :at, :level, :entry_id, :detail)",
+    risk_store.record_liquidation(
+        scope.tx,
         {
             "account_id": user,
             "wallet": wallet,
@@ -306,27 +329,19 @@ def _record_liquidation_trades(
         pair = f"{asset}/{valuation}"
         if pair not in config.pairs:
             continue
-        order_id = scope.tx.execute(
-            "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, "
-            "triggered, orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, "
-            "borrowed_amount, created_at, updated_at) VALUES (:account_id, 'liquidation', :wallet, :pair, :side, "
-            "'MARKET', NULL, NULL, :no, :qty, :qty, :cash, 'FILLED', 'NO_SIDE_EFFECT', NULL, 0, 0, :at, :at) "
-            "RETURNING id",
-            {
-                "account_id": scope.account_id,
-                "wallet": wallet,
-                "pair": pair,
-                "side": side,
-                "no": False,
-                "qty": quantity,
-                "cash": cash,
-                "at": at,
-            },
-        )[0]["id"]
-        scope.tx.execute(
-            "INSERT INTO trades (order_id, account_id, wallet, pair, side, price, qty, quote_qty, commission, "
-            "commission_asset, is_maker, quote_price, entry_id, at) VALUES (:order_id, :account_id, :wallet, "
-            ":pair, :side, :price, :qty, :cash, 0, :valuation, :no, 1, :entry_id, :at)",
+        order_id = orders_store.insert_filled_market_order(
+            scope.tx,
+            account_id=scope.account_id,
+            wallet=wallet,
+            pair=pair,
+            side=side,
+            quantity=quantity,
+            cash=cash,
+            at=scope.at,
+            client_order_id="liquidation",
+        )
+        orders_store.insert_trade(
+            scope.tx,
             {
                 "order_id": order_id,
                 "account_id": scope.account_id,
@@ -335,9 +350,11 @@ def _record_liquidation_trades(
                 "side": side,
                 "price": prices[asset],
                 "qty": quantity,
-                "cash": cash,
-                "valuation": valuation,
-                "no": False,
+                "quote_qty": cash,
+                "commission": ZERO,
+                "commission_asset": valuation,
+                "is_maker": False,
+                "quote_price": Decimal(1),
                 "entry_id": entry_id,
                 "at": at,
             },

@@ -33,16 +33,13 @@ from marginctl.services.risk import Position, wallet_position
 from marginctl.services.risk_check import pair_risk
 from marginctl.services.rules import load_versions
 from marginctl.store import ledger
+from marginctl.store import orders as orders_store
 from marginctl.store.database import Row, Transaction
 
 #: Order ids are plain ASCII whole numbers (str.isdigit would take "²" and "１").
 ORDER_ID = re.compile(r"[0-9]{1,18}")
 
-ORDER_COLUMNS = (
-    "id, account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, orig_qty, "
-    "executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
-    "created_at, updated_at, order_list_id"
-)
+ORDER_COLUMNS = orders_store.ORDER_COLUMNS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,12 +271,8 @@ def _insert_order(
     spend_asset: str,
     borrowed: Decimal,
 ) -> int:
-    rows = scope.tx.execute(
-        "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, "
-        "orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
-        "created_at, updated_at) VALUES (:account_id, :client_order_id, :wallet, :pair, :side, :type, :price, "
-        ":stop_price, :triggered, :orig_qty, 0, 0, 'NEW', :side_effect, :locked_asset, 0, :borrowed, :at, :at) "
-        "RETURNING id",
+    return orders_store.insert_order(
+        scope.tx,
         {
             "account_id": scope.account_id,
             "client_order_id": client_id,
@@ -297,11 +290,10 @@ def _insert_order(
             "at": to_storage(scope.at),
         },
     )
-    return int(rows[0]["id"])
 
 
 def _load_order(tx: Transaction, order_id: int) -> Row:
-    return tx.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})[0]
+    return orders_store.load_order(tx, order_id)
 
 
 def _lock(scope: WriteScope, order: Row, amount: Decimal) -> None:
@@ -316,15 +308,21 @@ def _lock(scope: WriteScope, order: Row, amount: Decimal) -> None:
         ],
         memo=f"order {order['id']} holds {amount} {asset}",
     )
-    scope.tx.execute("UPDATE orders SET locked_amount = :amount WHERE id = :id", {"amount": amount, "id": order["id"]})
+    orders_store.set_locked(scope.tx, int(order["id"]), amount)
 
 
 def _fill(
-    scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_locked: bool
+    scope: WriteScope,
+    order: Row,
+    price: Decimal,
+    *,
+    maker: bool,
+    from_locked: bool,
+    prices: dict[str, Decimal] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str] | None]:
     """Fill the whole order at `price` against the exchange: a `trade` entry with the gross amounts, then a `fee`
     entry from the asset received to the fees account (Binance's commission). Returns Binance's fill and, for
-    AUTO_REPAY, the repay record.
+    AUTO_REPAY, the repay record. `prices`: the valuation prices, when the caller has them already.
     """
     config = scope.config
     fee_rate = config.fees.maker if maker else config.fees.taker
@@ -352,7 +350,8 @@ def _fill(
         [posting for posting in postings if posting.amount != 0],
         memo=f"order {order['id']} {side} {quantity} {base} at {price}",
     )
-    trade_id = _record_trade(scope, order, price, quantity, result, received_asset, maker, entry_id)
+    prices = asset_prices(scope.tx, config) if prices is None else prices
+    trade_id = _record_trade(scope, order, price, quantity, result, received_asset, maker, entry_id, prices)
     if result.fee:
         scope.post(
             "fee",
@@ -362,11 +361,7 @@ def _fill(
             ],
             memo=f"{'maker' if maker else 'taker'} fee of order {order['id']} trade {trade_id}",
         )
-    scope.tx.execute(
-        "UPDATE orders SET executed_qty = :quantity, quote_qty = :quote_qty, status = 'FILLED', locked_amount = 0, "
-        "updated_at = :at WHERE id = :id",
-        {"quantity": quantity, "quote_qty": result.quote_amount, "at": to_storage(scope.at), "id": order["id"]},
-    )
+    orders_store.mark_filled(scope.tx, int(order["id"]), quantity, result.quote_amount, scope.at)
     repayment = None
     if order["side_effect"] == rules.AUTO_REPAY:
         repayment = _auto_repay(scope, wallet, received_asset, result.received)
@@ -391,15 +386,13 @@ def _record_trade(
     commission_asset: str,
     maker: bool,
     entry_id: int,
+    prices: dict[str, Decimal],
 ) -> int:
     """One row per fill (Binance's tradeId), with the quote asset's value for profit and loss."""
     _, quote = pair_assets(str(order["pair"]))
-    quote_price = asset_prices(scope.tx, scope.config).get(quote)
-    rows = scope.tx.execute(
-        "INSERT INTO trades (order_id, account_id, wallet, pair, side, price, qty, quote_qty, commission, "
-        "commission_asset, is_maker, quote_price, entry_id, at) VALUES (:order_id, :account_id, :wallet, :pair, "
-        ":side, :price, :qty, :quote_qty, :commission, :commission_asset, :is_maker, :quote_price, :entry_id, :at) "
-        "RETURNING id",
+    quote_price = prices.get(quote)
+    return orders_store.insert_trade(
+        scope.tx,
         {
             "order_id": order["id"],
             "account_id": scope.account_id,
@@ -417,7 +410,6 @@ def _record_trade(
             "at": to_storage(scope.at),
         },
     )
-    return int(rows[0]["id"])
 
 
 def _auto_repay(scope: WriteScope, wallet: str, asset: str, received: Decimal) -> dict[str, str] | None:
@@ -437,9 +429,7 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
     the price that triggered it fills at that price as taker (otherwise it rests as that limit order).
     """
     config = scope.config
-    open_orders = scope.tx.execute(
-        f"SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'NEW' AND pair = :pair ORDER BY id", {"pair": pair}
-    )
+    open_orders = orders_store.crossed_candidates(scope.tx, pair, price)
     triggered_now: set[int] = set()
     for order in open_orders:
         waiting = order["stop_price"] is not None and not order["triggered"]
@@ -447,13 +437,12 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
             str(order["type"]), str(order["side"]), from_text(order["stop_price"]), price
         ):
             triggered_now.add(int(order["id"]))
-            scope.tx.execute(
-                "UPDATE orders SET triggered = :yes, updated_at = :at WHERE id = :id",
-                {"yes": True, "at": to_storage(scope.at), "id": order["id"]},
-            )
+            orders_store.mark_triggered(scope.tx, int(order["id"]), scope.at)
             order_lists.stop_triggered(scope, order)  # an OCO's limit leg expires; its hold moves here
     fills = 0
     accounts: dict[int, Row] = {}
+    # A fill moves no price: the valuation prices of every trade of this update are the same.
+    prices = asset_prices(scope.tx, config)
     for order in open_orders:
         order_id = int(order["id"])
         if order["stop_price"] is not None and not order["triggered"] and order_id not in triggered_now:
@@ -469,7 +458,9 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
         # A stop that triggers and fills at once takes the book at this price; a resting limit made it.
         taker = order_id in triggered_now
         fill_price = price if taker else limit_price
-        _fill(owner_scope, _load_order(scope.tx, order_id), fill_price, maker=not taker, from_locked=True)
+        _fill(
+            owner_scope, _load_order(scope.tx, order_id), fill_price, maker=not taker, from_locked=True, prices=prices
+        )
         fills += 1
     return {"triggered": len(triggered_now), "filled": fills}
 
@@ -484,12 +475,7 @@ def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool,
         order_id = int(order_id_text)
 
     def act(scope: WriteScope) -> list[dict[str, Any]]:
-        sql = f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id AND status = 'NEW'"
-        params: dict[str, Any] = {"account_id": scope.account_id}
-        if order_id is not None:
-            sql += " AND id = :id"
-            params["id"] = order_id
-        found = scope.tx.execute(sql + " ORDER BY id", params)
+        found = orders_store.open_orders(scope.tx, scope.account_id, order_id=order_id)
         if order_id is not None and not found:
             raise UnknownOrder(f"no open order {order_id} in account {scope.context.account_name}")
         found = order_lists.with_list_legs(scope.tx, found)  # cancelling one OCO leg cancels both
@@ -500,11 +486,7 @@ def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool,
 
 def cancel_wallet_orders(scope: WriteScope, wallet: str) -> list[int]:
     """Liquidation's first step: every open order of the wallet is cancelled."""
-    found = scope.tx.execute(
-        f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id AND wallet = :wallet AND status = 'NEW' "
-        "ORDER BY id",
-        {"account_id": scope.account_id, "wallet": wallet},
-    )
+    found = orders_store.open_orders(scope.tx, scope.account_id, wallet=wallet)
     return [int(_cancel(scope, order)["orderId"]) for order in found]
 
 
@@ -520,10 +502,7 @@ def _cancel(scope: WriteScope, order: Row) -> dict[str, Any]:
             ],
             memo=f"order {order['id']} cancelled",
         )
-    scope.tx.execute(
-        "UPDATE orders SET status = 'CANCELED', locked_amount = 0, updated_at = :at WHERE id = :id",
-        {"at": to_storage(scope.at), "id": order["id"]},
-    )
+    orders_store.mark_cancelled(scope.tx, int(order["id"]), scope.at)
     repayment = _repay_at_cancel(scope, order)
     order_lists.close_if_done(scope, order)
     view = order_view(scope.config, _load_order(scope.tx, int(order["id"])))
@@ -565,21 +544,16 @@ def list_orders(context: Context, include_closed: bool) -> list[dict[str, Any]]:
         account = lookup_account(tx, context)
         if account is None:
             return []
-        sql = f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id"
-        if not include_closed:
-            sql += " AND status = 'NEW'"
-        rows = tx.execute(sql + " ORDER BY id DESC", {"account_id": int(account["id"])})
+        rows = orders_store.account_orders(tx, int(account["id"]), include_closed)
     return [order_view(context.config, row) for row in rows]
 
 
 def open_order_holds(tx: Transaction) -> dict[tuple[int, str, str, str], Decimal]:
     """What every open order holds, as (account, wallet, asset, 'locked') → amount, for audit."""
     holds: dict[tuple[int, str, str, str], Decimal] = {}
-    for row in tx.execute("SELECT account_id, wallet, locked_asset, locked_amount FROM orders WHERE status = 'NEW'"):
-        amount = from_text(row["locked_amount"])
-        if amount:
-            key = (int(row["account_id"]), str(row["wallet"]), str(row["locked_asset"]), LOCKED)
-            holds[key] = holds.get(key, ZERO) + amount
+    for account_id, wallet, asset, amount in orders_store.open_holds(tx):
+        key = (account_id, wallet, asset, LOCKED)
+        holds[key] = holds.get(key, ZERO) + amount
     return holds
 
 

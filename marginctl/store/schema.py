@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
@@ -192,6 +194,28 @@ orders = Table(
     Index("ix_orders_account", "account_id", "id"),
 )
 
+#: Open orders by the float value of their limit and stop prices, so a price update reads only the orders it
+#: may cross (store/orders.py widens the range and decides each candidate with Decimal). The expression's
+#: text must be the queries' text: SQLite matches an indexed expression by it.
+OPEN_ONLY = text("status = 'NEW'")
+Index(
+    "ix_orders_open_price",
+    orders.c.pair,
+    orders.c.side,
+    text("CAST(price AS DOUBLE PRECISION)"),
+    sqlite_where=OPEN_ONLY,
+    postgresql_where=OPEN_ONLY,
+)
+Index(
+    "ix_orders_open_stop",
+    orders.c.pair,
+    orders.c.side,
+    orders.c.type,
+    text("CAST(stop_price AS DOUBLE PRECISION)"),
+    sqlite_where=OPEN_ONLY,
+    postgresql_where=OPEN_ONLY,
+)
+
 trades = Table(
     "trades",
     metadata,
@@ -238,6 +262,23 @@ risk_events = Table(
     Column("entry_id", Integer, ForeignKey("entries.id")),
     Column("detail", Text),
     Index("ix_risk_events_wallet", "account_id", "wallet", "kind", "at"),
+)
+
+risk_reach = Table(
+    "risk_reach",
+    metadata,
+    # Where each margin wallet that owes something is in danger (domain/reach.py): at prices of `asset` at or
+    # below / at or above the bounds, or at any price (`always`). Float bounds only pre-select wallets, widened
+    # by store/risk.py; the check decides with Decimal. Rebuilt from the postings after `reach_through` (meta).
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("wallet", String(32), primary_key=True),
+    Column("asset", String(16)),
+    Column("at_or_below", Float),
+    Column("at_or_above", Float),
+    Column("always", Boolean, nullable=False),
+    Index("ix_risk_reach_below", "asset", "at_or_below"),
+    Index("ix_risk_reach_above", "asset", "at_or_above"),
+    Index("ix_risk_reach_always", "always"),
 )
 
 wallet_rules = Table(

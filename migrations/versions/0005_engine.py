@@ -10,7 +10,7 @@ Each part below belongs to one piece of the engine; an empty part adds nothing.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
@@ -31,6 +31,36 @@ def _interest() -> None:
 
 def _price_keys() -> None:
     """Prices: numeric keys for resting orders and per-wallet trigger prices."""
+    open_only = sa.text("status = 'NEW'")
+    op.create_index(
+        "ix_orders_open_price",
+        "orders",
+        ["pair", "side", sa.text("CAST(price AS DOUBLE PRECISION)")],
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
+    op.create_index(
+        "ix_orders_open_stop",
+        "orders",
+        ["pair", "side", "type", sa.text("CAST(stop_price AS DOUBLE PRECISION)")],
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
+    op.create_table(
+        "risk_reach",
+        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+        sa.Column("wallet", sa.String(32), primary_key=True),
+        sa.Column("asset", sa.String(16)),
+        sa.Column("at_or_below", sa.Float),
+        sa.Column("at_or_above", sa.Float),
+        sa.Column("always", sa.Boolean, nullable=False),
+    )
+    op.create_index("ix_risk_reach_below", "risk_reach", ["asset", "at_or_below"])
+    op.create_index("ix_risk_reach_above", "risk_reach", ["asset", "at_or_above"])
+    op.create_index("ix_risk_reach_always", "risk_reach", ["always"])
+    # Nothing to backfill: with no `reach_through` in meta the first risk check builds every row (a watermark
+    # left by an earlier downgrade would claim an empty table is up to date).
+    op.execute("DELETE FROM meta WHERE key IN ('reach_through', 'reach_rules')")
 
 
 def downgrade() -> None:
@@ -44,3 +74,7 @@ def _undo_interest() -> None:
 
 def _undo_price_keys() -> None:
     """What `_price_keys` added, removed."""
+    op.drop_table("risk_reach")
+    op.execute("DELETE FROM meta WHERE key IN ('reach_through', 'reach_rules')")
+    op.drop_index("ix_orders_open_stop", "orders")
+    op.drop_index("ix_orders_open_price", "orders")
