@@ -10,12 +10,13 @@ asset, periodic_hour) refuses a second run from the same hour: no hour is charge
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from marginctl.domain.interest import StoredRun, hours_since
+from marginctl.domain.money import to_text
 from marginctl.domain.times import from_storage, to_storage
 from marginctl.store.database import Row, Transaction
 
@@ -48,7 +49,8 @@ class NewRun(NamedTuple):
 
 
 def due_loans(tx: Transaction, before: datetime, account_id: int | None = None) -> list[DueLoan]:
-    """Every loan clock behind `before`, with the principal outstanding now, in the clocks' key order."""
+    """Every loan clock behind `before`, with the principal outstanding now, in the table's own order (the
+    order their hours have always been written in, so `interest`'s ties by id stay as they were)."""
     sql = (
         "SELECT l.account_id, l.wallet, l.asset, l.accrued_through, b.amount FROM loan_accruals l "
         "LEFT JOIN balances b ON b.account_id = l.account_id AND b.wallet = l.wallet AND b.asset = l.asset "
@@ -58,7 +60,6 @@ def due_loans(tx: Transaction, before: datetime, account_id: int | None = None) 
     if account_id is not None:
         sql += " AND l.account_id = :account_id"
         params["account_id"] = account_id
-    sql += " ORDER BY l.account_id, l.wallet, l.asset"
     return [
         DueLoan(int(account), str(wallet), str(asset), str(through), None if amount is None else str(amount))
         for account, wallet, asset, through, amount in tx.execute(sql, params)
@@ -96,6 +97,7 @@ def set_clocks(tx: Transaction, clocks: Sequence[tuple[int, str, str, str]]) -> 
 
 
 def insert_runs(tx: Transaction, runs: Sequence[NewRun]) -> None:
+    amount = _amount_binder(tx)
     tx.executemany(
         "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, last_at, type, "
         "periodic_hour, hours, principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, "
@@ -111,13 +113,31 @@ def insert_runs(tx: Transaction, runs: Sequence[NewRun]) -> None:
                 "type": run.charge_type,
                 "hour": run.periodic_hour,
                 "hours": run.hours,
-                "principal": run.principal,
-                "daily_rate": run.daily_rate,
-                "interest": run.interest,
+                "principal": amount(run.principal),
+                "daily_rate": amount(run.daily_rate),
+                "interest": amount(run.interest),
             }
             for run in runs
         ],
     )
+
+
+def _amount_binder(tx: Transaction) -> Callable[[Decimal], Any]:
+    """Amounts as the engine stores them: canonical text on SQLite (each distinct amount converted once: a
+    catch-up repeats a few principals and rates many times), Decimal for PostgreSQL's NUMERIC."""
+    if tx.dialect != "sqlite":
+        return lambda value: value
+    # A catch-up binds the same few rate and interest objects many times: each is converted once (keyed by
+    # the object, which the caller keeps alive until the insert is done).
+    texts: dict[int, tuple[Decimal, str]] = {}
+
+    def text(value: Decimal) -> str:
+        found = texts.get(id(value))
+        if found is None or found[0] is not value:
+            found = texts[id(value)] = (value, to_text(value))
+        return found[1]
+
+    return text
 
 
 def _filters(account_id: int, asset: str | None, wallet: str | None = None) -> tuple[str, dict[str, Any]]:

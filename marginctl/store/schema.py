@@ -148,8 +148,6 @@ interest_charges = Table(
     Column("interest", Amount, nullable=False),
     # A second run of a loan from the same hour is refused; the loan clock keeps runs from overlapping.
     UniqueConstraint("account_id", "wallet", "asset", "periodic_hour", name="uq_interest_hour"),
-    # `interest`'s newest-first page and its --since filter.
-    Index("ix_interest_charges_account_last", "account_id", "last_at"),
 )
 
 order_lists = Table(

@@ -36,7 +36,6 @@ def _interest() -> None:
     op.execute("UPDATE interest_charges SET last_at = charged_at")
     with op.batch_alter_table("interest_charges") as batch:
         batch.alter_column("last_at", existing_type=TIME, nullable=False)
-    op.create_index("ix_interest_charges_account_last", "interest_charges", ["account_id", "last_at"])
 
 
 def _price_keys() -> None:
@@ -86,7 +85,6 @@ def _undo_interest() -> None:
             ),
             rows,
         )
-    op.drop_index("ix_interest_charges_account_last", table_name="interest_charges")
     with op.batch_alter_table("interest_charges") as batch:
         batch.drop_column("last_at")
         batch.drop_column("hours")
