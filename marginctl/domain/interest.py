@@ -19,6 +19,7 @@ from typing import NamedTuple
 from marginctl.domain.audit import Violation
 from marginctl.domain.clock import floor_hour
 from marginctl.domain.margin import hourly_interest
+from marginctl.domain.times import to_storage
 
 ONE_HOUR = timedelta(hours=1)
 
@@ -144,8 +145,8 @@ def interest_hours_unique(runs: Iterable[tuple[int, str, str, datetime, int]]) -
                 violations.append(
                     Violation(
                         "interest_hours_unique",
-                        f"account {key[0]} {key[1]} {key[2]} {first.isoformat()}",
-                        f"charged again through {min(last, covered_through).isoformat()}",
+                        f"account {key[0]} {key[1]} {key[2]} {to_storage(first)}",
+                        f"charged again through {to_storage(min(last, covered_through))}",
                     )
                 )
             covered_through = last if covered_through is None else max(covered_through, last)
