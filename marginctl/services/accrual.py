@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,6 +115,11 @@ class InterestCharger:
             return []
         return [Run(first, hours, rates[0], interest)]
 
+    def reserve(self, loans: list[Loan]) -> None:
+        """Keep these loans' places in the next write in this order, whatever order they are charged in."""
+        for loan in loans:
+            self.pending.setdefault((loan.account_id, loan.wallet, loan.asset), (loan, []))
+
     def add(self, loan: Loan, runs: list[Run]) -> None:
         if runs:
             key = (loan.account_id, loan.wallet, loan.asset)
@@ -129,14 +135,21 @@ class InterestCharger:
         for loan in loans:
             if loan.accrued_through >= hour:
                 continue
-            runs = self.plan(loan._replace(accrued_through=hour - ONE_HOUR), hour)
-            if not runs:
+            times, rates = self.schedule[loan.asset]
+            if loan.principal <= 0:
                 continue
-            (run,) = runs
-            key = (loan.account_id, loan.wallet, loan.asset)
-            if key not in self.pending:
-                self.pending[key] = (loan, [])
-            held = self.pending[key][1]
+            rate = rates[max(bisect_left(times, hour) - 1, 0)] if times else rates[0]
+            key = (loan.asset, loan.principal, rate)
+            interest = self.memo.get(key)
+            if interest is None:
+                interest = self.memo[key] = hourly_interest(loan.principal, rate, self.places[loan.asset])
+            if interest <= 0:
+                continue
+            run = Run(hour, 1, rate, interest)
+            loan_key = (loan.account_id, loan.wallet, loan.asset)
+            if loan_key not in self.pending:
+                self.pending[loan_key] = (loan, [])
+            held = self.pending[loan_key][1]
             last = held[-1] if held else None
             if last is not None and last.daily_rate == run.daily_rate and last.last_hour + ONE_HOUR == hour:
                 held[-1] = last._replace(hours=last.hours + 1)
@@ -153,7 +166,7 @@ class InterestCharger:
         hour-by-hour catch-up wrote them), each one `interest` entry per account with one posting per loan."""
         if not self.pending:
             return
-        pending = list(self.pending.values())
+        pending = [(loan, runs) for loan, runs in self.pending.values() if runs]
         self.pending = {}
         ends = batch_ends(((run.first_hour, run.hours) for _, runs in pending for run in runs), FLUSH_ROWS)
         if not ends:
@@ -310,6 +323,9 @@ def _accrue_phase(
             continue
         if margin_level_status(level, config.rules_for(key[1])) in ACTED_ON:
             watched.add(key)
+    if watched:
+        # Every loan's place in the batch, in the order loaded, as when every loan went hour by hour.
+        charger.reserve(loans)
     totals = summary.totals
     for loan, runs, total in plans:
         if watched and (loan.account_id, loan.wallet) in watched:
@@ -320,23 +336,27 @@ def _accrue_phase(
             charger.add(loan, runs)
             totals[loan.asset] += total
             summary.charges += sum(run.hours for run in runs)
-    charger.flush()
-    store.mark_accrued(tx, target)
     if not watched:
+        charger.flush()
+        store.mark_accrued(tx, target)
         return []
     watched_loans = [loan for loan in loans if (loan.account_id, loan.wallet) in watched]
-    # Their clocks go back to where they were: they are charged hour by hour below.
-    store.set_clocks(
-        tx, [(loan.account_id, loan.wallet, loan.asset, to_storage(loan.accrued_through)) for loan in watched_loans]
-    )
     watched_book = RiskBook(balances={key: book.balances[key] for key in watched})
     # One scope moved from hour to hour (a copy per hour costs more than the hour's charge); what the risk
     # check records keeps its own copy.
     hour_scope = dataclasses.replace(scope, request_id=None)
 
     def write_pending() -> None:
+        """Write what is charged so far: the other loans through `target`, the watched ones through this hour."""
         charger.flush()
-        store.mark_accrued(tx, hour_scope.at)
+        store.mark_accrued(tx, target)
+        store.set_clocks(
+            tx,
+            [
+                (loan.account_id, loan.wallet, loan.asset, to_storage(max(loan.accrued_through, hour_scope.at)))
+                for loan in watched_loans
+            ],
+        )
 
     def merge_back() -> None:
         for key in watched:
