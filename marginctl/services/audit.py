@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from marginctl.domain import audit as checks
+from marginctl.domain.interest import interest_hours_unique
 from marginctl.domain.ledger import LENDING_POOL, Posting
 from marginctl.domain.money import from_text
 from marginctl.services.context import Context
 from marginctl.services.trading import open_order_holds
+from marginctl.store import interest as interest_store
 
 
 def audit(context: Context) -> dict[str, Any]:
@@ -37,12 +39,7 @@ def audit(context: Context) -> dict[str, Any]:
                     amount
                 )
         held_by_orders = open_order_holds(tx)
-        periodic = [
-            (int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["periodic_hour"]))
-            for row in tx.execute(
-                "SELECT account_id, wallet, asset, periodic_hour FROM interest_charges WHERE periodic_hour IS NOT NULL"
-            )
-        ]
+        periodic = interest_store.periodic_runs(tx)
     all_postings = [posting for postings in postings_by_entry.values() for posting in postings]
     results = {
         "amounts_well_formed": malformed,
@@ -52,7 +49,7 @@ def audit(context: Context) -> dict[str, Any]:
         ),
         "no_negative_balance": checks.no_negative_user_funds(materialized, user_ids, names),
         "liabilities_match_receivables": checks.liabilities_match_receivables(materialized, user_ids, pool_id),
-        "interest_hours_unique": checks.interest_hours_unique(periodic),
+        "interest_hours_unique": interest_hours_unique(periodic),
         "locks_match_orders": checks.locks_match_orders(materialized, held_by_orders, names),
     }
     violations = [

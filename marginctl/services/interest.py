@@ -1,14 +1,17 @@
-"""`interest`: the hourly charges with Binance's interest-history fields."""
+"""`interest`: the hourly charges with Binance's interest-history fields, one row per loan and hour
+(derived from the stored runs of hours, domain/interest.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from marginctl.domain.interest import newest_rows
 from marginctl.domain.money import format_amount, from_text
 from marginctl.domain.names import CROSS, parse_asset, parse_count
-from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
+from marginctl.domain.times import parse_time, to_display
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.history import MAX_LIMIT
+from marginctl.store import interest as store
 
 #: Like `history`: the newest charges first, at most this many unless --limit says otherwise.
 DEFAULT_LIMIT = "20"
@@ -21,30 +24,22 @@ def interest_history(
     limit = parse_count(limit_text, "--limit", MAX_LIMIT)
     config = context.config
     asset = parse_asset(asset_text, config.assets) if asset_text else None
-    since_stored = to_storage(parse_time(since)) if since else None
+    since_at = parse_time(since) if since else None
     with context.read() as tx:
         account = lookup_account(tx, context)
         if account is None:
             return {"rows": [], "total": 0}
-        sql = (
-            "SELECT entry_id, wallet, asset, charged_at, type, principal, daily_rate, interest "
-            "FROM interest_charges WHERE account_id = :account_id"
-        )
-        params: dict[str, Any] = {"account_id": int(account["id"])}
-        if asset is not None:
-            sql += " AND asset = :asset"
-            params["asset"] = asset
-        if since_stored is not None:
-            sql += " AND charged_at >= :since"
-            params["since"] = since_stored
-        total = int(tx.execute(f"SELECT COUNT(*) AS n FROM ({sql}) AS matching", params)[0]["n"])
-        rows = tx.execute(sql + " ORDER BY charged_at DESC, id DESC LIMIT :limit", {**params, "limit": limit})
+        account_id = int(account["id"])
+        total = store.count_rows(tx, account_id, asset, since_at)
+        newest = newest_rows(store.newest_runs(tx, account_id, asset, since_at, limit), since_at, limit)
+        charges = store.charges_by_id(tx, [run_id for _, run_id, _ in newest])
     result = []
-    for row in rows:
+    for at, run_id, _ in newest:
+        row = charges[run_id]
         places = config.places(str(row["asset"]))
         item: dict[str, Any] = {
             "txId": int(row["entry_id"]),
-            "interestAccuredTime": to_display(from_storage(str(row["charged_at"]))),
+            "interestAccuredTime": to_display(at),
             "asset": row["asset"],
             "principal": format_amount(from_text(row["principal"]), places),
             "interest": format_amount(from_text(row["interest"]), places),

@@ -32,6 +32,7 @@ from marginctl.domain.times import to_display, to_storage
 from marginctl.services.accrual import open_loan_clock
 from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
 from marginctl.services.risk import borrow_limits, wallet_position
+from marginctl.store import interest as store
 from marginctl.store import ledger
 
 MAX = "max"
@@ -187,22 +188,25 @@ def record_interest(
         ],
         memo=f"{charge_type} {principal} {asset} at daily {daily_rate}",
     )
-    scope.tx.execute(
-        "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, type, periodic_hour, "
-        "principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, :asset, :at, :type, :hour, "
-        ":principal, :daily_rate, :interest)",
-        {
-            "entry_id": entry_id,
-            "account_id": scope.account_id,
-            "wallet": wallet,
-            "asset": asset,
-            "at": to_storage(scope.at),
-            "type": charge_type,
-            "hour": periodic_hour,
-            "principal": principal,
-            "daily_rate": daily_rate,
-            "interest": interest,
-        },
+    at = to_storage(scope.at)
+    store.insert_runs(
+        scope.tx,
+        [
+            store.NewRun(
+                entry_id,
+                scope.account_id,
+                wallet,
+                asset,
+                at,
+                at,
+                charge_type,
+                periodic_hour,
+                1,
+                principal,
+                daily_rate,
+                interest,
+            )
+        ],
     )
     return interest
 

@@ -18,9 +18,10 @@ from marginctl.config import Config
 from marginctl.domain import pnl as rules
 from marginctl.domain.money import ZERO, format_amount, from_text, mul
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
-from marginctl.domain.times import display_stored, parse_time, to_storage
+from marginctl.domain.times import display_stored, from_storage, parse_time, to_storage
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.prices import asset_prices
+from marginctl.store import interest as interest_store
 from marginctl.store import pnl as store
 from marginctl.store.database import Transaction
 
@@ -125,7 +126,10 @@ def wallet_pnl(
                 moved=rules.moved_quantity(str(row["side"]), qty, commission, commission_asset, base),
             )
         )
-    interest = store.interest_by_asset(tx, account_id, wallet, since_stored)
+    interest: dict[str, Decimal] = {}
+    since_at = from_storage(since_stored) if since_stored is not None else None
+    for asset, per_hour, hours in interest_store.wallet_interest(tx, account_id, wallet, since_at):
+        interest[asset] = interest.get(asset, ZERO) + hours * from_text(per_hour)
     unpriced.update(asset for asset in interest if asset not in prices)
     priced_interest = {asset: amount for asset, amount in interest.items() if asset in prices}
     assets = [

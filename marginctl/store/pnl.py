@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
-from marginctl.domain.money import ZERO, from_text
 from marginctl.store.database import Row, Transaction
 
 
@@ -23,18 +21,6 @@ def wallet_trades(tx: Transaction, account_id: int, wallet: str) -> Sequence[Row
         "WHERE account_id = :account_id AND wallet = :wallet ORDER BY id",
         {"account_id": account_id, "wallet": wallet},
     )
-
-
-def interest_by_asset(tx: Transaction, account_id: int, wallet: str, since: str | None) -> dict[str, Decimal]:
-    """Interest charged on the wallet's loans per asset, from `since` (a stored time) on."""
-    sql = "SELECT asset, interest FROM interest_charges WHERE account_id = :account_id AND wallet = :wallet"
-    if since is not None:
-        sql += " AND charged_at >= :since"
-    interest: dict[str, Decimal] = {}
-    for row in tx.execute(sql, {"account_id": account_id, "wallet": wallet, "since": since}):
-        asset = str(row["asset"])
-        interest[asset] = interest.get(asset, ZERO) + from_text(row["interest"])
-    return interest
 
 
 def liquidation_details(tx: Transaction, account_id: int, wallet: str, since: str | None) -> list[dict[str, Any]]:

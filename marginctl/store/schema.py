@@ -135,14 +135,20 @@ interest_charges = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("wallet", String(32), nullable=False),
     Column("asset", String(16), nullable=False),
+    # A charge is one hour (ON_BORROW at its own time) or a run of `hours` PERIODIC hours of one loan, from
+    # charged_at (= periodic_hour) through last_at, each hour charged `interest` on `principal` at `daily_rate`;
+    # `interest` derives one row per hour from it, as Binance's interestHistory lists them.
     Column("charged_at", Time, nullable=False),
+    Column("last_at", Time, nullable=False),
     Column("type", String(16), nullable=False),
-    # The hour a PERIODIC charge is for; NULL for ON_BORROW, so a borrow never collides with the hour.
+    # The first hour a PERIODIC charge is for; NULL for ON_BORROW, so a borrow never collides with the hour.
     Column("periodic_hour", Time),
+    Column("hours", Integer, nullable=False, server_default="1"),
     Column("principal", Amount, nullable=False),
     Column("daily_rate", Amount, nullable=False),
+    # Per hour: the run's total is hours × interest.
     Column("interest", Amount, nullable=False),
-    # Also serves `interest`'s lookup by account (its first column).
+    # A second run of a loan from the same hour is refused; the loan clock keeps runs from overlapping.
     UniqueConstraint("account_id", "wallet", "asset", "periodic_hour", name="uq_interest_hour"),
 )
 

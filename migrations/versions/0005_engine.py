@@ -26,7 +26,16 @@ def upgrade() -> None:
 
 
 def _interest() -> None:
-    """Interest: compact catch-up rows (one per loan and run of hours)."""
+    """Interest: compact catch-up rows (one per loan and run of hours).
+
+    Every charge so far is one hour: `hours` 1, and its last hour is its own time.
+    """
+    with op.batch_alter_table("interest_charges") as batch:
+        batch.add_column(sa.Column("hours", sa.Integer, nullable=False, server_default="1"))
+        batch.add_column(sa.Column("last_at", TIME))
+    op.execute("UPDATE interest_charges SET last_at = charged_at")
+    with op.batch_alter_table("interest_charges") as batch:
+        batch.alter_column("last_at", existing_type=TIME, nullable=False)
 
 
 def _price_keys() -> None:
@@ -69,7 +78,46 @@ def downgrade() -> None:
 
 
 def _undo_interest() -> None:
-    """What `_interest` added, removed."""
+    """What `_interest` added, removed: each run of hours becomes one row per hour again."""
+    from datetime import datetime, timedelta
+
+    connection = op.get_bind()
+    runs = connection.execute(
+        sa.text(
+            "SELECT entry_id, account_id, wallet, asset, type, periodic_hour, hours, principal, daily_rate, interest "
+            "FROM interest_charges WHERE hours > 1"
+        )
+    ).all()
+    rows = []
+    for entry_id, account_id, wallet, asset, kind, first, hours, principal, daily_rate, interest in runs:
+        start = datetime.fromisoformat(str(first))
+        for index in range(1, int(hours)):
+            hour = (start + timedelta(hours=index)).isoformat(timespec="microseconds")[:26] + "Z"
+            rows.append(
+                {
+                    "entry_id": entry_id,
+                    "account_id": account_id,
+                    "wallet": wallet,
+                    "asset": asset,
+                    "type": kind,
+                    "hour": hour,
+                    "principal": principal,
+                    "daily_rate": daily_rate,
+                    "interest": interest,
+                }
+            )
+    if rows:
+        connection.execute(
+            sa.text(
+                "INSERT INTO interest_charges (entry_id, account_id, wallet, asset, charged_at, last_at, type, "
+                "periodic_hour, hours, principal, daily_rate, interest) VALUES (:entry_id, :account_id, :wallet, "
+                ":asset, :hour, :hour, :type, :hour, 1, :principal, :daily_rate, :interest)"
+            ),
+            rows,
+        )
+    with op.batch_alter_table("interest_charges") as batch:
+        batch.drop_column("last_at")
+        batch.drop_column("hours")
 
 
 def _undo_price_keys() -> None:

@@ -23,6 +23,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -90,22 +91,29 @@ def open_loans(wallet: Wallet) -> None:
 
 
 def periodic_charges(database: Path) -> list[tuple[Any, ...]]:
-    """Every PERIODIC charge as (account, wallet, asset, hour, principal, daily rate, interest), in order."""
+    """Every PERIODIC charge as (account, wallet, asset, hour, principal, daily rate, interest), in order: a
+    stored run of `hours` hours from periodic_hour is that many hourly charges."""
     with sqlite3.connect(database) as connection:
         rows = connection.execute(
-            "SELECT a.name, c.wallet, c.asset, c.periodic_hour, c.principal, c.daily_rate, c.interest "
-            "FROM interest_charges c JOIN accounts a ON a.id = c.account_id WHERE c.type = 'PERIODIC' "
-            "ORDER BY a.name, c.wallet, c.asset, c.periodic_hour"
+            "SELECT a.name, c.wallet, c.asset, c.periodic_hour, c.hours, c.principal, c.daily_rate, c.interest "
+            "FROM interest_charges c JOIN accounts a ON a.id = c.account_id WHERE c.type = 'PERIODIC'"
         ).fetchall()
-    return [tuple(row) for row in rows]
+    charges = [
+        (name, wallet, asset, hour_after(first, index), principal, rate, interest)
+        for name, wallet, asset, first, hours, principal, rate, interest in rows
+        for index in range(hours)
+    ]
+    return sorted(charges, key=lambda row: row[:4])
+
+
+def hour_after(stored: str, hours: int) -> str:
+    moment = datetime.fromisoformat(stored.replace("Z", "+00:00")) + timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def duplicated_hours(database: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(database) as connection:
-        return connection.execute(
-            "SELECT account_id, wallet, asset, periodic_hour, COUNT(*) FROM interest_charges "
-            "WHERE type = 'PERIODIC' GROUP BY account_id, wallet, asset, periodic_hour HAVING COUNT(*) > 1"
-        ).fetchall()
+    counts = Counter(row[:4] for row in periodic_charges(database))
+    return [(*key, count) for key, count in counts.items() if count > 1]
 
 
 def hours_per_loan(database: Path) -> dict[tuple[str, str], int]:
@@ -132,7 +140,9 @@ def hour_text(row: tuple[Any, ...]) -> str:
 def committed_through(database: Path) -> datetime:
     """The last hour charged (every loan owes every hour, so it is the last committed `--until`)."""
     with sqlite3.connect(database) as connection:
-        (last,) = connection.execute("SELECT MAX(periodic_hour) FROM interest_charges").fetchone()
+        (last,) = connection.execute(
+            "SELECT MAX(last_at) FROM interest_charges WHERE periodic_hour IS NOT NULL"
+        ).fetchone()
     return LOAN_HOUR if last is None else datetime.fromisoformat(str(last).replace("Z", "+00:00"))
 
 

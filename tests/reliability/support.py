@@ -11,7 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -208,18 +210,35 @@ class Store:
         return found
 
     def duplicated_hours(self) -> list[tuple[Any, ...]]:
-        return self.rows(
-            "SELECT account_id, wallet, asset, periodic_hour, COUNT(*) FROM interest_charges "
-            "WHERE type = 'PERIODIC' GROUP BY account_id, wallet, asset, periodic_hour HAVING COUNT(*) > 1"
+        counts = Counter(
+            (account_id, wallet, asset, hour)
+            for account_id, wallet, asset, hour, *_ in self._periodic_hours("c.account_id")
         )
+        return [(*key, count) for key, count in counts.items() if count > 1]
+
+    def _periodic_hours(self, who: str) -> list[tuple[Any, ...]]:
+        """One (who, wallet, asset, stored hour, principal, interest) per PERIODIC hour: a stored run of
+        `hours` hours from periodic_hour is that many hourly charges."""
+        rows = self.rows(
+            f"SELECT {who}, c.wallet, c.asset, c.periodic_hour, c.hours, c.principal, c.interest "
+            "FROM interest_charges c JOIN accounts a ON a.id = c.account_id WHERE c.type = 'PERIODIC'"
+        )
+        return [
+            (who_value, wallet, asset, _hour_after(str(first), index), principal, interest)
+            for who_value, wallet, asset, first, hours, principal, interest in rows
+            for index in range(int(hours))
+        ]
 
     def periodic_charges(self) -> list[tuple[str, str, str, str, Decimal, Decimal]]:
         """Every PERIODIC charge as (account, wallet, asset, hour "YYYY-MM-DDTHH", principal, interest)."""
-        rows = self.rows(
-            "SELECT a.name, c.wallet, c.asset, c.periodic_hour, c.principal, c.interest FROM interest_charges c "
-            "JOIN accounts a ON a.id = c.account_id WHERE c.type = 'PERIODIC'"
-        )
+        rows = self._periodic_hours("a.name")
         return [
             (str(name), str(wallet), str(asset), str(hour)[:13], Decimal(str(principal)), Decimal(str(interest)))
             for name, wallet, asset, hour, principal, interest in rows
         ]
+
+
+def _hour_after(stored: str, hours: int) -> str:
+    """A stored hour ("2026-01-05T10:00:00.000000Z") moved on by `hours`, in the same form."""
+    moment = datetime.fromisoformat(stored.replace("Z", "+00:00")) + timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

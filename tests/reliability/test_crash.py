@@ -94,7 +94,7 @@ class State:
         periodic = {
             (str(name), str(wallet), str(asset)): int(count)
             for name, wallet, asset, count in store.rows(
-                "SELECT a.name, c.wallet, c.asset, COUNT(*) FROM interest_charges c "
+                "SELECT a.name, c.wallet, c.asset, SUM(c.hours) FROM interest_charges c "
                 "JOIN accounts a ON a.id = c.account_id WHERE c.type = 'PERIODIC' GROUP BY a.name, c.wallet, c.asset"
             )
         }

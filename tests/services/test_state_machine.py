@@ -573,7 +573,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "balances": "SELECT account_id, wallet, asset, bucket, amount FROM balances",
             "orders": "SELECT account_id, wallet, pair, side, price, orig_qty, executed_qty, locked_asset, "
             "locked_amount, order_list_id FROM orders WHERE status = 'NEW'",
-            "periodic": "SELECT account_id, wallet, asset, periodic_hour FROM interest_charges "
+            "periodic": "SELECT account_id, wallet, asset, periodic_hour, hours FROM interest_charges "
             "WHERE periodic_hour IS NOT NULL",
         }
         with self.connect() as (connection, _):
@@ -586,7 +586,12 @@ class LedgerMachine(RuleBasedStateMachine):
                 (int(a), w, pair, side, parse(price), parse(qty), parse(done), asset, parse(locked), list_id)
                 for a, w, pair, side, price, qty, done, asset, locked, list_id in rows["orders"]
             ],
-            "periodic": [tuple(row) for row in rows["periodic"]],
+            # A stored run of `hours` hours from periodic_hour is that many hourly charges.
+            "periodic": [
+                (a, w, s, _hour_after(str(first), index))
+                for a, w, s, first, hours in rows["periodic"]
+                for index in range(int(hours))
+            ],
         }
 
 
@@ -620,3 +625,8 @@ class TestLedgerStateMachine(LedgerMachine.TestCase):  # type: ignore[misc,valid
     @property
     def settings(self) -> settings:  # type: ignore[override]
         return _effective_settings()
+
+
+def _hour_after(stored: str, hours: int) -> str:
+    moment = datetime.fromisoformat(stored.replace("Z", "+00:00")) + timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
