@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -154,11 +155,41 @@ class Config:
         return self.assets[asset].decimals
 
 
+#: The XDG variable and the folder under $HOME of each user folder `user_folder` knows.
+_XDG_FOLDERS = {
+    "config": ("XDG_CONFIG_HOME", ".config"),
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+    "data": ("XDG_DATA_HOME", ".local/share"),
+}
+
+
+def user_folder(kind: str) -> Path:
+    """marginctl's user `config`, `cache` or `data` folder: platformdirs' `user_{kind}_path("marginctl")`.
+
+    On Linux it is worked out here, as platformdirs does (an absolute $XDG_*_HOME, else the folder under an
+    absolute $HOME), because importing platformdirs costs ~4 ms a start (it imports tempfile and random);
+    any other case (another system, Android, no usable $HOME) asks platformdirs itself.
+    """
+    variable, under_home = _XDG_FOLDERS[kind]
+    android = hasattr(sys, "getandroidapilevel") or (
+        os.environ.get("ANDROID_DATA") == "/data" and os.environ.get("ANDROID_ROOT") == "/system"
+    )
+    if sys.platform == "linux" and not android:
+        xdg = os.environ.get(variable, "")
+        if xdg.startswith("/"):
+            return Path(xdg) / "marginctl"
+        home = os.environ.get("HOME", "")
+        if home.startswith("/"):
+            return Path(home) / under_home / "marginctl"
+    import platformdirs
+
+    folder: Path = getattr(platformdirs, f"user_{kind}_path")("marginctl")
+    return folder
+
+
 def default_config_path() -> Path | None:
     """The user config dir's config.toml, if the user made one."""
-    from platformdirs import user_config_path
-
-    candidate = user_config_path("marginctl") / "config.toml"
+    candidate = user_folder("config") / "config.toml"
     return candidate if candidate.is_file() else None
 
 
@@ -189,8 +220,6 @@ def _cache_entry(example: Path, chosen: Path | None) -> tuple[Path, str] | None:
     """The cache file and key for these exact file versions; None when a file cannot be stat'ed."""
     import zlib
 
-    from platformdirs import user_cache_path
-
     from marginctl import __version__
 
     # This module's own file version too: a changed rule must not serve a config validated by the old one.
@@ -205,7 +234,7 @@ def _cache_entry(example: Path, chosen: Path | None) -> tuple[Path, str] | None:
             return None
         parts.append(f"{file.resolve()}:{stat.st_mtime_ns}:{stat.st_size}")
     key = "|".join(parts)
-    return user_cache_path("marginctl") / f"config-{zlib.crc32(key.encode()):08x}.json", key
+    return user_folder("cache") / f"config-{zlib.crc32(key.encode()):08x}.json", key
 
 
 def _read_cache(cache: Path, key: str) -> Config | None:

@@ -61,13 +61,20 @@ def wallet_position(
     return Position(wallet, balances, prices, value_wallet(balances.values(), prices, ratios))
 
 
-def borrow_limits(tx: Transaction, config: Config, position: Position, asset: str) -> BorrowLimits:
-    """The leverage headroom (0 when the asset or any collateral has no price), the asset's borrow limit
-    left, and what the lending pool holds."""
-    settings = config.assets[asset]
+def lending_pool_free(tx: Transaction) -> dict[str, Decimal]:
+    """What the lending pool holds free, per asset (two indexed reads, whatever the number of assets)."""
     pool_id = ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL]
+    return {asset: balance.free for asset, balance in ledger.wallet_balances(tx, pool_id, SPOT).items()}
+
+
+def borrow_limits(
+    tx: Transaction, config: Config, position: Position, asset: str, pool_free: dict[str, Decimal] | None = None
+) -> BorrowLimits:
+    """The leverage headroom (0 when the asset or any collateral has no price), the asset's borrow limit
+    left, and what the lending pool holds (`pool_free`, from `lending_pool_free`, or read here)."""
+    settings = config.assets[asset]
     limit_left = max(settings.borrow_limit - position.balance(asset).borrowed, ZERO)
-    pool = ledger.free_balance(tx, pool_id, SPOT, asset)
+    pool = (lending_pool_free(tx) if pool_free is None else pool_free).get(asset, ZERO)
     price = position.prices.get(asset)
     borrowable_here = position.wallet != SPOT and asset in wallet_assets(config, position.wallet)
     if price is None or position.valuation.unpriced or not borrowable_here:
