@@ -14,19 +14,21 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from marginctl.cli import commands, output
 from marginctl.cli.runner import Exit, GlobalOptions
 
 
-class Grammar(NamedTuple):
+class Grammar:
     """A command's arguments (in order), its options taking a value and its flags, by parameter name."""
 
-    arguments: tuple[str, ...]
-    options: dict[str, str]
-    flags: dict[str, str]
-    run: Callable[..., None]
+    __slots__ = ("arguments", "flags", "options", "run")
+
+    def __init__(
+        self, arguments: tuple[str, ...], options: dict[str, str], flags: dict[str, str], run: Callable[..., None]
+    ) -> None:
+        self.arguments, self.options, self.flags, self.run = arguments, options, flags, run
 
 
 #: The options before the command, with the variables that stand in for them (as in app.py's callback).
