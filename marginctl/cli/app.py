@@ -7,7 +7,7 @@ import typer
 
 from marginctl.cli import commands, output
 from marginctl.cli.help import Typer
-from marginctl.cli.runner import Exit, GlobalOptions, run, say
+from marginctl.cli.runner import Exit, GlobalOptions, run
 from marginctl.domain.ledger import ENTRY_KINDS
 
 #: How every time option says what it takes.
@@ -73,6 +73,11 @@ def global_options(
     ] = False,
 ) -> None:
     ctx.obj = GlobalOptions(db=db, config=config, account=account, now=now)
+
+
+def _say(text: str) -> None:
+    """A message for people: wrapped at spaces on a terminal (never inside a word or number), whole when piped."""
+    typer.echo(output.wrap_text(text) if sys.stdout.isatty() else text)
 
 
 #: A confirmation asks at most this many times before taking the answer as no.
@@ -212,7 +217,7 @@ def borrow(
         return loans.borrow(context, asset, amount, isolated, client_id)
 
     def render(result: Any) -> None:
-        say(
+        _say(
             f"Borrowed {result['amount']} {result['asset']} into {result['wallet']}; interest "
             f"{result['interestCharged']} charged now, then {result['hourlyInterestRate']} of the principal "
             f"every hour. tranId {result['tranId']}"
@@ -236,7 +241,7 @@ def repay(
     from marginctl.services import loans
 
     def render(result: Any) -> None:
-        say(
+        _say(
             f"Repaid {result['amount']} {result['asset']} in {result['wallet']} (interest "
             f"{result['interest']}, principal {result['principal']}); still owed: borrowed "
             f"{result['borrowedLeft']}, interest {result['interestLeft']}. tranId {result['tranId']}"
@@ -413,12 +418,12 @@ def cancel(
         from marginctl.cli import render as views
 
         if not result:
-            say("No open orders.")
+            _say("No open orders.")
         for order in result:
             in_list = f", OCO list {order['orderListId']}" if order.get("orderListId", -1) != -1 else ""
-            say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}{in_list}).")
+            _say(f"Cancelled order {order['orderId']} ({order['side']} {order['origQty']} {order['pair']}{in_list}).")
             for record in order.get("repaid", []):
-                say(views.repaid_line(record))
+                _say(views.repaid_line(record))
 
     run(ctx.obj, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 
@@ -438,7 +443,7 @@ def accrue(
 
     def render(result: Any) -> None:
         totals = ", ".join(f"{amount} {asset}" for asset, amount in result["interest"].items()) or "nothing"
-        say(
+        _say(
             f"Accrued {result['hoursProcessed']} hour(s) up to {result['until']}: "
             f"{result['charges']} charge(s), {totals}."
         )
@@ -475,7 +480,7 @@ def cooloff(
         ctx.obj,
         as_json,
         action,
-        lambda result: say(f"Cooling-off until {result['coolingOffUntil']}."),
+        lambda result: _say(f"Cooling-off until {result['coolingOffUntil']}."),
     )
 
 
@@ -494,9 +499,9 @@ def price_set(
     from marginctl.services import prices
 
     def render(result: Any) -> None:
-        say(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
+        _say(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
         if result["triggered"] or result["filled"]:
-            say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
+            _say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
 
     run(
         ctx.obj, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True
@@ -534,7 +539,7 @@ def price_import(
 
     def render(result: Any) -> None:
         level = result["finalMarginLevel"] or "∞ (no debt)"
-        say(
+        _say(
             f"Imported {result['candles']} {result['pair']} candles ({result['from']} → {result['to']}): "
             f"{result['triggered']} stop(s) triggered, {result['fills']} fill(s), "
             f"{result['marginCallCount']} margin call(s), {result['liquidationCount']} liquidation(s); "
@@ -693,7 +698,7 @@ def accounts_create(
         ctx.find_root().obj,
         as_json,
         lambda context: accounts_service.create_account(context, name),
-        lambda result: say(f"Created account {result['name']}."),
+        lambda result: _say(f"Created account {result['name']}."),
     )
 
 
@@ -728,11 +733,11 @@ def config_apply(
         from marginctl.cli import render as views
 
         if not result["changed"]:
-            say("Nothing to change: the wallet's rules already are the file's.")
+            _say("Nothing to change: the wallet's rules already are the file's.")
             return
         for line in views.rule_change_lines(result["changes"]):
             typer.echo(line)
-        say(f"The wallet's rules changed, effective {result['effectiveAt']}.")
+        _say(f"The wallet's rules changed, effective {result['effectiveAt']}.")
 
     run(ctx.obj, as_json, action, render, check_rules=False)
 

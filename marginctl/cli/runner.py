@@ -91,6 +91,10 @@ def run(
 
 
 def say(text: str) -> None:
-    """A message for people: wrapped at spaces on a terminal (never inside a word or number), whole when piped."""
+    """A message for people: wrapped at spaces on a terminal (never inside a word or number), whole when piped.
+
+    For ASCII lines (a deposit's, a transfer's): app.py's commands say theirs through typer.echo, which also
+    writes "→" to a stdout set to ASCII.
+    """
     sys.stdout.write((output.wrap_text(text) if sys.stdout.isatty() else text) + "\n")
     sys.stdout.flush()
