@@ -218,10 +218,10 @@ def _run_in_process(entry, arguments: list[str]) -> Result:  # type: ignore[no-u
     ],
 )
 def test_user_folders_are_the_ones_platformdirs_gives(environ: dict[str, str], monkeypatch) -> None:
-    """config.user_folder finds without platformdirs (on Linux) what platformdirs finds."""
+    """folders.user_folder finds without platformdirs (on Linux) what platformdirs finds."""
     import platformdirs
 
-    from marginctl.config import user_folder
+    from marginctl.folders import user_folder
 
     for name in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         monkeypatch.delenv(name, raising=False)
