@@ -17,6 +17,7 @@ from marginctl.domain.errors import ConfigError
 from marginctl.domain.margin import MarginRules, initial_level
 from marginctl.domain.money import MAX_AMOUNT, PLAIN_DECIMAL, round_down
 from marginctl.domain.names import echoed
+from marginctl.folders import user_folder
 
 #: Binance's defaults per leverage: (margin call, liquidation) — DESIGN §4's table.
 CROSS_LEVELS = {3: (Decimal("1.3"), Decimal("1.1")), 5: (Decimal("1.16"), Decimal("1.1"))}
@@ -156,9 +157,7 @@ class Config:
 
 def default_config_path() -> Path | None:
     """The user config dir's config.toml, if the user made one."""
-    from platformdirs import user_config_path
-
-    candidate = user_config_path("marginctl") / "config.toml"
+    candidate = user_folder("config") / "config.toml"
     return candidate if candidate.is_file() else None
 
 
@@ -189,8 +188,6 @@ def _cache_entry(example: Path, chosen: Path | None) -> tuple[Path, str] | None:
     """The cache file and key for these exact file versions; None when a file cannot be stat'ed."""
     import zlib
 
-    from platformdirs import user_cache_path
-
     from marginctl import __version__
 
     # This module's own file version too: a changed rule must not serve a config validated by the old one.
@@ -205,7 +202,7 @@ def _cache_entry(example: Path, chosen: Path | None) -> tuple[Path, str] | None:
             return None
         parts.append(f"{file.resolve()}:{stat.st_mtime_ns}:{stat.st_size}")
     key = "|".join(parts)
-    return user_cache_path("marginctl") / f"config-{zlib.crc32(key.encode()):08x}.json", key
+    return user_folder("cache") / f"config-{zlib.crc32(key.encode()):08x}.json", key
 
 
 def _read_cache(cache: Path, key: str) -> Config | None:

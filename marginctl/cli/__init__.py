@@ -1,5 +1,9 @@
-"""The `marginctl` command: parse, call one service, render. Heavy modules load inside commands."""
+"""The `marginctl` command: parse, call one service, render. Heavy modules load inside commands.
 
-from marginctl.cli.app import app, main
+`main` is fast.py's: it runs `status` and `deposit` without importing Typer and hands every other
+command line to the Typer app (`marginctl.cli.app.app`), imported only then.
+"""
 
-__all__ = ["app", "main"]
+from marginctl.cli.fast import main
+
+__all__ = ["main"]

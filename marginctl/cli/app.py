@@ -1,14 +1,13 @@
-"""Commands. Each parses its arguments, calls one service through `_run`, and renders the result."""
+"""Commands. Each parses its arguments, calls one service through `runner.run`, and renders the result."""
 
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 
-from marginctl.cli import output
+from marginctl.cli import commands, output
 from marginctl.cli.help import Typer
+from marginctl.cli.runner import Exit, GlobalOptions, run
 from marginctl.domain.ledger import ENTRY_KINDS
 
 #: How every time option says what it takes.
@@ -30,14 +29,6 @@ accounts_app = Typer(
 app.add_typer(accounts_app, name="accounts")
 config_app = Typer(help="Change the wallet's rules from a config file.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(config_app, name="config")
-
-
-@dataclass
-class GlobalOptions:
-    db: str | None
-    config: str | None
-    account: str | None
-    now: str | None
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -82,64 +73,6 @@ def global_options(
     ] = False,
 ) -> None:
     ctx.obj = GlobalOptions(db=db, config=config, account=account, now=now)
-
-
-def _run(
-    ctx: typer.Context,
-    as_json: bool,
-    action: Callable[[Any], Any],
-    render: Callable[[Any], None] | None = None,
-    exit_code: Callable[[Any], int] | None = None,
-    risk_lines: bool = False,
-    write: bool = True,
-    check_rules: bool = True,
-) -> None:
-    """Open the wallet, run `action(context)`, print the result; every failure becomes an exit code.
-
-    `write=False` for a read-only command: it never creates a wallet (`no_wallet`).
-    """
-    from marginctl.domain.errors import MarginctlError
-
-    options: GlobalOptions = ctx.obj
-    try:
-        from marginctl.domain.times import parse_time
-        from marginctl.services.context import open_context
-
-        context = open_context(
-            options.db,
-            options.config,
-            options.account,
-            parse_time(options.now) if options.now else None,
-            write,
-            check_rules,
-        )
-        try:
-            result = action(context)
-        finally:
-            context.database.close()
-    except MarginctlError as error:
-        output.report_error(error.code, error.message, as_json)
-        raise typer.Exit(output.exit_code_for(error)) from None
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as error:
-        raise typer.Exit(output.report_internal_error(error, as_json)) from None
-    if as_json or render is None:
-        output.print_json(result)
-    else:
-        render(result)
-    if context.replayed_client_id is not None:
-        sys.stdout.flush()
-        sys.stderr.write(
-            f"note: client id {context.replayed_client_id!r} was already used; this is the first run's result, "
-            "nothing changed\n"
-        )
-    if risk_lines:
-        output.report_risk(result)
-    if exit_code is not None:
-        code = exit_code(result)
-        if code:
-            raise typer.Exit(code)
 
 
 def _say(text: str) -> None:
@@ -201,9 +134,7 @@ def deposit(
     as_json: JsonFlag = False,
 ) -> None:
     """Credit the spot wallet from outside (simulated funding)."""
-    from marginctl.services import funds
-
-    _run(ctx, as_json, lambda context: funds.deposit(context, asset, amount, client_id), _render_move)
+    commands.deposit(ctx.obj, asset, amount, client_id, as_json)
 
 
 @app.command()
@@ -217,7 +148,7 @@ def withdraw(
     """Debit the spot wallet to outside."""
     from marginctl.services import funds
 
-    _run(ctx, as_json, lambda context: funds.withdraw(context, asset, amount, client_id), _render_move)
+    run(ctx.obj, as_json, lambda context: funds.withdraw(context, asset, amount, client_id), commands.render_move)
 
 
 @app.command()
@@ -249,7 +180,7 @@ def transfer(
             )
         return funds.transfer(context, request, accepted, client_id)
 
-    _run(ctx, as_json, action, _render_move)
+    run(ctx.obj, as_json, action, commands.render_move)
 
 
 IsolatedPair = Annotated[
@@ -292,7 +223,7 @@ def borrow(
             f"every hour. tranId {result['tranId']}"
         )
 
-    _run(ctx, as_json, action, render)
+    run(ctx.obj, as_json, action, render)
 
 
 @app.command()
@@ -316,7 +247,7 @@ def repay(
             f"{result['borrowedLeft']}, interest {result['interestLeft']}. tranId {result['tranId']}"
         )
 
-    _run(ctx, as_json, lambda context: loans.repay(context, asset, amount, isolated, client_id), render)
+    run(ctx.obj, as_json, lambda context: loans.repay(context, asset, amount, isolated, client_id), render)
 
 
 @app.command()
@@ -350,7 +281,7 @@ def close(
 
         views.close_report(result)
 
-    _run(ctx, as_json, action, render, risk_lines=True)
+    run(ctx.obj, as_json, action, render, risk_lines=True)
 
 
 @app.command()
@@ -373,8 +304,8 @@ def interest(
 
         views.interest_table(result)
 
-    _run(
-        ctx,
+    run(
+        ctx.obj,
         as_json,
         lambda context: interest_service.interest_history(context, asset, since, limit),
         render,
@@ -417,7 +348,7 @@ def trade(
 
         views.order_line(result)
 
-    _run(ctx, as_json, action, render, risk_lines=True)
+    run(ctx.obj, as_json, action, render, risk_lines=True)
 
 
 @app.command("trade oco")
@@ -452,7 +383,7 @@ def trade_oco(
 
         views.order_list_lines(result)
 
-    _run(ctx, as_json, action, render, risk_lines=True)
+    run(ctx.obj, as_json, action, render, risk_lines=True)
 
 
 @app.command()
@@ -469,7 +400,7 @@ def orders(
 
         views.orders_table(result)
 
-    _run(ctx, as_json, lambda context: trading.list_orders(context, include_closed), render, write=False)
+    run(ctx.obj, as_json, lambda context: trading.list_orders(context, include_closed), render, write=False)
 
 
 @app.command()
@@ -494,7 +425,7 @@ def cancel(
             for record in order.get("repaid", []):
                 _say(views.repaid_line(record))
 
-    _run(ctx, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
+    run(ctx.obj, as_json, lambda context: trading.cancel_orders(context, order_id, cancel_all, client_id), render)
 
 
 @app.command()
@@ -517,7 +448,7 @@ def accrue(
             f"{result['charges']} charge(s), {totals}."
         )
 
-    _run(ctx, as_json, lambda context: accrual.accrue(context, until, client_id), render, risk_lines=True)
+    run(ctx.obj, as_json, lambda context: accrual.accrue(context, until, client_id), render, risk_lines=True)
 
 
 @app.command()
@@ -545,8 +476,8 @@ def cooloff(
             raise ConfirmationRequired("cooling-off not confirmed; nothing changed")
         return cooloff_service.start_cooloff(context, period, client_id)
 
-    _run(
-        ctx,
+    run(
+        ctx.obj,
         as_json,
         action,
         lambda result: _say(f"Cooling-off until {result['coolingOffUntil']}."),
@@ -572,7 +503,9 @@ def price_set(
         if result["triggered"] or result["filled"]:
             _say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
 
-    _run(ctx, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True)
+    run(
+        ctx.obj, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True
+    )
 
 
 @price_app.command("import")
@@ -613,7 +546,7 @@ def price_import(
             f"cross margin level {level}."
         )
 
-    _run(ctx, as_json, action, render, risk_lines=True)
+    run(ctx.obj, as_json, action, render, risk_lines=True)
 
 
 @price_app.command("show")
@@ -626,14 +559,7 @@ def price_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
         views.prices_table(result)
 
-    _run(ctx, as_json, prices.show_prices, render, write=False)
-
-
-def _refuse_isolated_with_all(isolated: str | None, all_wallets: bool, as_json: bool) -> None:
-    """`status` and `pnl` show one wallet or every wallet, not both (exit 2)."""
-    if isolated and all_wallets:
-        output.report_error("invalid_input", "--isolated and --all cannot be combined", as_json)
-        raise typer.Exit(output.EXIT_USAGE)
+    run(ctx.obj, as_json, prices.show_prices, render, write=False)
 
 
 @app.command()
@@ -647,32 +573,7 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Balances, margin level, warnings, max borrowable, liquidation prices."""
-    from marginctl.services import status as status_service
-
-    _refuse_isolated_with_all(isolated, all_wallets, as_json)
-
-    def render(result: Any) -> None:
-        from marginctl.cli import render as views
-
-        views.status_view(result)
-
-    def exit_code(result: Any) -> int:
-        documents = result if isinstance(result, list) else [result]
-        in_danger = {"MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION"}
-        return (
-            output.EXIT_MARGIN_CALL
-            if check and any(document.get("marginLevelStatus") in in_danger for document in documents)
-            else 0
-        )
-
-    _run(
-        ctx,
-        as_json,
-        lambda context: status_service.status(context, isolated, all_wallets),
-        render,
-        exit_code,
-        write=False,
-    )
+    commands.status(ctx.obj, isolated, all_wallets, check, as_json)
 
 
 @app.command()
@@ -693,15 +594,15 @@ def pnl(
     """Profit and loss by average cost: entry price, realized and unrealized PnL, fees and interest."""
     from marginctl.services import pnl as pnl_service
 
-    _refuse_isolated_with_all(isolated, all_wallets, as_json)
+    commands.refuse_isolated_with_all(isolated, all_wallets, as_json)
 
     def render(result: Any) -> None:
         from marginctl.cli import render as views
 
         views.pnl_view(result)
 
-    _run(
-        ctx,
+    run(
+        ctx.obj,
         as_json,
         lambda context: pnl_service.pnl(context, isolated, all_wallets, since),
         render,
@@ -732,7 +633,7 @@ def history(
 
     if as_csv and as_json:
         output.report_error("invalid_input", "--csv and --json cannot be combined", as_json)
-        raise typer.Exit(output.EXIT_USAGE)
+        raise Exit(output.EXIT_USAGE)
 
     def render(result: Any) -> None:
         if as_csv:
@@ -746,7 +647,7 @@ def history(
 
         views.history_table(result)
 
-    _run(ctx, as_json, lambda context: history_service.history(context, limit, kind, since), render, write=False)
+    run(ctx.obj, as_json, lambda context: history_service.history(context, limit, kind, since), render, write=False)
 
 
 @app.command()
@@ -759,8 +660,8 @@ def audit(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
         views.audit_view(result)
 
-    _run(
-        ctx,
+    run(
+        ctx.obj,
         as_json,
         audit_service.audit,
         render,
@@ -781,7 +682,7 @@ def accounts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
         views.accounts_table(result)
 
-    _run(ctx.find_root(), as_json, accounts_service.list_accounts, render, write=False)
+    run(ctx.find_root().obj, as_json, accounts_service.list_accounts, render, write=False)
 
 
 @accounts_app.command("create")
@@ -793,23 +694,12 @@ def accounts_create(
     """Create an account (profile) in the wallet."""
     from marginctl.services import accounts as accounts_service
 
-    _run(
-        ctx.find_root(),
+    run(
+        ctx.find_root().obj,
         as_json,
         lambda context: accounts_service.create_account(context, name),
         lambda result: _say(f"Created account {result['name']}."),
     )
-
-
-def _render_move(result: dict[str, Any]) -> None:
-    kind = result["kind"]
-    if kind == "transfer":
-        line = f"Transferred {result['amount']} {result['asset']} from {result['from']} to {result['to']}"
-    elif kind == "deposit":
-        line = f"Deposited {result['amount']} {result['asset']} into spot (free {result['free']})"
-    else:
-        line = f"Withdrew {result['amount']} {result['asset']} from spot (free {result['free']})"
-    _say(f"{line}. tranId {result['tranId']}")
 
 
 @config_app.command("apply")
@@ -849,7 +739,7 @@ def config_apply(
             typer.echo(line)
         _say(f"The wallet's rules changed, effective {result['effectiveAt']}.")
 
-    _run(ctx, as_json, action, render, check_rules=False)
+    run(ctx.obj, as_json, action, render, check_rules=False)
 
 
 @app.command()
@@ -866,7 +756,7 @@ def rates(
 
         views.rates_table(result)
 
-    _run(ctx, as_json, lambda context: rates.rate_history(context, asset), render, write=False)
+    run(ctx.obj, as_json, lambda context: rates.rate_history(context, asset), render, write=False)
 
 
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--config", "--account", "--now")
@@ -904,7 +794,8 @@ def app_for(arguments: list[str]) -> typer.Typer:
 
 
 def main() -> None:
-    """Entry point: usage errors become one `error:` line and exit 2, like every other error."""
+    """The Typer door (every command line fast.py leaves to it): usage errors become one `error:` line and
+    exit 2, like every other error."""
     from typer._click import exceptions as click_exceptions
 
     as_json = "--json" in sys.argv[1:]
@@ -917,6 +808,8 @@ def main() -> None:
     except click_exceptions.UsageError as error:
         output.report_error("usage", error.format_message(), as_json)
         sys.exit(output.EXIT_USAGE)
+    except Exit as stop:
+        sys.exit(stop.code)
     except typer.Exit as stop:
         sys.exit(stop.exit_code)
     except typer.Abort:

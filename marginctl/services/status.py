@@ -10,11 +10,10 @@ from marginctl.config import Config
 from marginctl.domain.margin import liquidation_price, margin_level_status, margin_level_text, max_transferable
 from marginctl.domain.money import div, format_amount, format_ratio, round_down
 from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, pair_assets, parse_pair
-from marginctl.domain.orders import round_to_step
 from marginctl.domain.times import display_stored, to_storage
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.prices import asset_prices
-from marginctl.services.risk import Position, borrow_limits, wallet_position
+from marginctl.services.risk import Position, borrow_limits, lending_pool_free, wallet_position
 from marginctl.store.database import Row, Transaction
 
 #: Valuation totals are shown to 8 places, rounded down (the conservative direction for the user).
@@ -29,10 +28,11 @@ def status(context: Context, isolated_pair: str | None = None, all_wallets: bool
         account = lookup_account(tx, context)
         account_id = int(account["id"]) if account is not None else None
         prices = asset_prices(tx, config)
+        pool_free = lending_pool_free(tx)
         if not all_wallets:
-            return _wallet_status(tx, context, account, account_id, wallet, prices)
+            return _wallet_status(tx, context, account, account_id, wallet, prices, pool_free)
         wallets = _wallets_in_use(tx, account_id)
-        return [_wallet_status(tx, context, account, account_id, name, prices) for name in wallets]
+        return [_wallet_status(tx, context, account, account_id, name, prices, pool_free) for name in wallets]
 
 
 def _wallets_in_use(tx: Transaction, account_id: int | None) -> list[str]:
@@ -54,6 +54,7 @@ def _wallet_status(
     account_id: int | None,
     wallet: str,
     prices: dict[str, Decimal],
+    pool_free: dict[str, Decimal],
 ) -> dict[str, Any]:
     config = context.config
     position = wallet_position(tx, config, account_id, wallet, prices)
@@ -114,7 +115,7 @@ def _wallet_status(
         }
     document["agreementAcceptedAt"] = display_stored(account["agreement_accepted_at"]) if account is not None else None
     document["coolingOffUntil"] = display_stored(account["cooling_off_until"]) if account is not None else None
-    document["userAssets"] = [_asset_row(tx, config, position, asset) for asset in position.balances]
+    document["userAssets"] = [_asset_row(tx, config, position, asset, pool_free) for asset in position.balances]
     if is_margin_wallet(wallet):
         from marginctl.services.pnl import status_pnl
 
@@ -161,6 +162,8 @@ def _risk_actions(config: Config, position: Position, cooling_off: bool) -> list
     Repaying from free funds and selling a held asset with auto-repay lower the debt; transferring
     collateral in raises the assets, but a cooling-off blocks it.
     """
+    from marginctl.domain.orders import round_to_step
+
     wallet = position.wallet
     on_isolated = "" if wallet == CROSS else f" --isolated {wallet}"
     trade_isolated = "" if wallet == CROSS else " --isolated"
@@ -199,7 +202,9 @@ def _risk_actions(config: Config, position: Position, cooling_off: bool) -> list
     return actions
 
 
-def _asset_row(tx: Transaction, config: Config, position: Position, asset: str) -> dict[str, Any]:
+def _asset_row(
+    tx: Transaction, config: Config, position: Position, asset: str, pool_free: dict[str, Decimal]
+) -> dict[str, Any]:
     places = config.places(asset)
     balance = position.balance(asset)
     row: dict[str, Any] = {
@@ -211,7 +216,7 @@ def _asset_row(tx: Transaction, config: Config, position: Position, asset: str) 
         "netAsset": format_amount(balance.net_asset, places),
     }
     if is_margin_wallet(position.wallet):
-        row["maxBorrowable"] = format_amount(borrow_limits(tx, config, position, asset).max, places)
+        row["maxBorrowable"] = format_amount(borrow_limits(tx, config, position, asset, pool_free).max, places)
         price = None
         if asset != config.valuation_asset:
             price = liquidation_price(
