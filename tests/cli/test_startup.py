@@ -205,28 +205,3 @@ def _run_in_process(entry, arguments: list[str]) -> Result:  # type: ignore[no-u
     finally:
         sys.argv = old_argv
     return Result(code, out.getvalue().replace("typer.db", "fast.db"), err.getvalue().replace("typer.db", "fast.db"))
-
-
-@pytest.mark.parametrize(
-    "environ",
-    [
-        {"HOME": "/home/ann"},
-        {"HOME": "/home/ann/", "XDG_CONFIG_HOME": "/x/config", "XDG_CACHE_HOME": "/x/cache", "XDG_DATA_HOME": "/x/d"},
-        {"HOME": "/home/ann", "XDG_CONFIG_HOME": "relative", "XDG_CACHE_HOME": "", "XDG_DATA_HOME": " "},
-        {"HOME": "/"},
-        {"HOME": "relative/home"},
-    ],
-)
-def test_user_folders_are_the_ones_platformdirs_gives(environ: dict[str, str], monkeypatch) -> None:
-    """folders.user_folder finds without platformdirs (on Linux) what platformdirs finds."""
-    import platformdirs
-
-    from marginctl.folders import user_folder
-
-    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    assert user_folder("config") == platformdirs.user_config_path("marginctl")
-    assert user_folder("cache") == platformdirs.user_cache_path("marginctl")
-    assert user_folder("data") == platformdirs.user_data_path("marginctl")
