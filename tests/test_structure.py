@@ -149,12 +149,7 @@ def _sql_literals(path: Path) -> list[str]:
 
 
 def test_sql_text_lives_only_in_store() -> None:
-    outside = [
-        text
-        for name, path in _modules().items()
-        if _layer(name) != "store"
-        for text in _sql_literals(path)
-    ]
+    outside = [text for name, path in _modules().items() if _layer(name) != "store" for text in _sql_literals(path)]
     assert outside == []
 
 

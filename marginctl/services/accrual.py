@@ -1,4 +1,4 @@
-"""Hourly interest (DESIGN §4, §6): one PERIODIC charge per loan at each UTC hour boundary, exactly once.
+"""`accrue`: every loan's interest hours up to the clock, with the hourly risk check (DESIGN §4, §6).
 
 A loan's `accrued_through` is the last boundary it has been charged for. Every change of a loan first
 charges the boundaries it has passed (so a catch-up always uses the principal of that time), and
@@ -13,244 +13,24 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
-from marginctl.config import Config
 from marginctl.domain.clock import floor_hour, hours_after
-from marginctl.domain.interest import ONE_HOUR, Run, batch_ends, hours_owed, loan_runs, split_runs
-from marginctl.domain.ledger import INTEREST, INTEREST_RECEIVABLE, LENDING_POOL, Posting
-from marginctl.domain.margin import hourly_interest, margin_level_status
-from marginctl.domain.money import ZERO, format_amount, from_text
-from marginctl.domain.rules import RateHistory
-from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
+from marginctl.domain.interest import hours_owed
+from marginctl.domain.ledger import LENDING_POOL
+from marginctl.domain.margin import margin_level_status
+from marginctl.domain.money import ZERO, format_amount
+from marginctl.domain.times import parse_time, to_display, to_storage
+from marginctl.services.catch_up import InterestCharger, Loan, loans_due
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.store import interest as store
-from marginctl.store import ledger
-from marginctl.store.database import Transaction
 
-PERIODIC = "PERIODIC"
-#: A catch-up writes its charges in batches of whole hours holding this many hourly rows (~120 bytes each
-#: in memory when they were rows; now a run per loan and batch): 24 hours of 10,000 loans fit in one, and
-#: 2000 to 2099 (876,599 boundaries) of one loan is 4.
-FLUSH_ROWS = 250_000
 #: The risk statuses a check acts on (a margin call, or a liquidation).
 ACTED_ON = ("MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION")
-
-
-class Loan(NamedTuple):
-    account_id: int
-    wallet: str
-    asset: str
-    principal: Decimal
-    accrued_through: datetime
-
-
-def _loans(tx: Transaction, before: datetime, account_id: int | None = None) -> list[Loan]:
-    """Every loan clock behind `before`, with the principal outstanding now."""
-    hours: dict[str, datetime] = {}
-    loans = []
-    for account, wallet, asset, stored, amount in store.due_loans(tx, before, account_id):
-        if stored not in hours:
-            hours[stored] = from_storage(stored)
-        loans.append(Loan(account, wallet, asset, -from_text(amount) if amount is not None else ZERO, hours[stored]))
-    return loans
-
-
-class InterestCharger:
-    """Charges PERIODIC hours in memory and writes them at once: one `interest` entry per account (however
-    many hours it covers), with one posting per loan, and one stored run per loan and rate.
-
-    `charge` charges a loan's hours in closed form; `charge_hour` one hour of some loans (extending each
-    loan's open run); `flush` before anything reads the balances (a liquidation) keeps the ledger exact at
-    every moment it is looked at.
-    """
-
-    def __init__(self, tx: Transaction, config: Config, pool_id: int) -> None:
-        self.tx = tx
-        self.config = config
-        self.pool_id = pool_id
-        from marginctl.services.rules import load_versions
-
-        self.places = {asset: settings.decimals for asset, settings in config.assets.items()}
-        # Each hour is charged at the daily rate in force in that hour (`config apply` changes it): an
-        # asset whose rate never changed has one rate for every hour, the others split a catch-up into runs.
-        history = RateHistory(load_versions(tx))
-        self.schedule: dict[str, tuple[list[datetime], list[Decimal]]] = {
-            asset: (
-                (history.times[asset], history.rates[asset])
-                if history.changes_of(asset) > 1
-                else ([], [settings.daily_interest_rate])
-            )
-            for asset, settings in config.assets.items()
-        }
-        #: (account, wallet, asset) → the loan and its runs not yet written, in the order loans were added.
-        self.pending: dict[tuple[int, str, str], tuple[Loan, list[Run]]] = {}
-        # A principal costs the same every hour at one rate: each hour's interest is computed once per run.
-        self.memo: dict[tuple[str, Decimal, Decimal], Decimal] = {}
-        #: (accrued through, until) → (first hour owed, hours owed): loans share their clocks.
-        self.spans: dict[tuple[datetime, datetime], tuple[datetime, int]] = {}
-
-    def plan(self, loan: Loan, until: datetime) -> list[Run]:
-        """What the loan owes for its boundaries through `until` (nothing is recorded)."""
-        times, rates = self.schedule[loan.asset]
-        if times or loan.principal <= 0:
-            return loan_runs(loan.principal, loan.accrued_through, until, self.places[loan.asset], times, rates)
-        span = self.spans.get((loan.accrued_through, until))
-        if span is None:
-            span = (floor_hour(loan.accrued_through) + ONE_HOUR, hours_owed(loan.accrued_through, until))
-            self.spans[(loan.accrued_through, until)] = span
-        first, hours = span
-        if hours == 0:
-            return []
-        key = (loan.asset, loan.principal, rates[0])
-        interest = self.memo.get(key)
-        if interest is None:
-            interest = self.memo[key] = hourly_interest(loan.principal, rates[0], self.places[loan.asset])
-        if interest <= 0:
-            return []
-        return [Run(first, hours, rates[0], interest)]
-
-    def reserve(self, loans: list[Loan]) -> None:
-        """Keep these loans' places in the next write in this order, whatever order they are charged in."""
-        for loan in loans:
-            self.pending.setdefault((loan.account_id, loan.wallet, loan.asset), (loan, []))
-
-    def add(self, loan: Loan, runs: list[Run]) -> None:
-        if runs:
-            key = (loan.account_id, loan.wallet, loan.asset)
-            held = self.pending.get(key)
-            if held is None:
-                self.pending[key] = (loan, list(runs))
-            else:
-                held[1].extend(runs)
-
-    def charge_hour(self, loans: list[Loan], hour: datetime) -> list[tuple[Loan, Decimal]]:
-        """Charge boundary `hour` to each loan that owes it."""
-        charged = []
-        for loan in loans:
-            if loan.accrued_through >= hour:
-                continue
-            times, rates = self.schedule[loan.asset]
-            if loan.principal <= 0:
-                continue
-            rate = rates[max(bisect_left(times, hour) - 1, 0)] if times else rates[0]
-            key = (loan.asset, loan.principal, rate)
-            interest = self.memo.get(key)
-            if interest is None:
-                interest = self.memo[key] = hourly_interest(loan.principal, rate, self.places[loan.asset])
-            if interest <= 0:
-                continue
-            run = Run(hour, 1, rate, interest)
-            loan_key = (loan.account_id, loan.wallet, loan.asset)
-            if loan_key not in self.pending:
-                self.pending[loan_key] = (loan, [])
-            held = self.pending[loan_key][1]
-            last = held[-1] if held else None
-            if last is not None and last.daily_rate == run.daily_rate and last.last_hour + ONE_HOUR == hour:
-                held[-1] = last._replace(hours=last.hours + 1)
-            else:
-                held.append(run)
-            charged.append((loan, run.interest))
-        return charged
-
-    def full(self) -> bool:
-        return sum(run.hours for _, runs in self.pending.values() for run in runs) >= FLUSH_ROWS
-
-    def flush(self) -> None:
-        """Write what is pending, in batches of whole hours of at least FLUSH_ROWS hourly rows (as an
-        hour-by-hour catch-up wrote them), each one `interest` entry per account with one posting per loan."""
-        if not self.pending:
-            return
-        pending = [(loan, runs) for loan, runs in self.pending.values() if runs]
-        self.pending = {}
-        ends = batch_ends(((run.first_hour, run.hours) for _, runs in pending for run in runs), FLUSH_ROWS)
-        if not ends:
-            self._write(pending)
-            return
-        split = [(loan, split_runs(runs, ends)) for loan, runs in pending]
-        for batch in range(len(ends) + 1):
-            self._write([(loan, batches[batch]) for loan, batches in split if batches[batch]])
-
-    def _write(self, charged: list[tuple[Loan, list[Run]]]) -> None:
-        if not charged:
-            return
-        by_account: dict[int, list[tuple[Loan, list[Run]]]] = defaultdict(list)
-        for loan, runs in charged:
-            by_account[loan.account_id].append((loan, runs))
-        accounts = list(by_account)
-        entries = []
-        spans: dict[tuple[datetime, datetime], str] = {}
-        for account_id in accounts:
-            loans = by_account[account_id]
-            first = min(runs[0].first_hour for _, runs in loans)
-            last = max(runs[-1].last_hour for _, runs in loans)
-            span = spans.get((first, last))
-            if span is None:
-                span = spans[(first, last)] = (
-                    to_display(first) if first == last else f"{to_display(first)} to {to_display(last)}"
-                )
-            owed: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-            receivable: dict[str, Decimal] = defaultdict(lambda: ZERO)
-            for loan, runs in loans:
-                total = sum((run.total for run in runs), ZERO)
-                owed[(loan.wallet, loan.asset)] += total
-                receivable[loan.asset] += total
-            postings = [Posting(account_id, wallet, asset, INTEREST, -total) for (wallet, asset), total in owed.items()]
-            postings += [
-                Posting(self.pool_id, "spot", asset, INTEREST_RECEIVABLE, total) for asset, total in receivable.items()
-            ]
-            entries.append(ledger.NewEntry(account_id, "interest", last, postings, memo=f"{PERIODIC} {span}"))
-        entry_of = dict(zip(accounts, ledger.post_entries(self.tx, entries), strict=True))
-        # Loans in the order they were loaded, each loan's runs in hour order: at any hour the rows of two
-        # loans are in the same order as when each hour was one stored row (`interest` breaks ties by id).
-        rows = []
-        stored: dict[datetime, str] = {}
-        for loan, runs in charged:
-            for run in runs:
-                first_text = stored.get(run.first_hour) or stored.setdefault(run.first_hour, to_storage(run.first_hour))
-                last = run.last_hour
-                rows.append(
-                    store.NewRun(
-                        entry_of[loan.account_id],
-                        loan.account_id,
-                        loan.wallet,
-                        loan.asset,
-                        first_text,
-                        (stored.get(last) or stored.setdefault(last, to_storage(last)))
-                        if run.hours > 1
-                        else first_text,
-                        PERIODIC,
-                        first_text,
-                        run.hours,
-                        loan.principal,
-                        run.daily_rate,
-                        run.interest,
-                    )
-                )
-        store.insert_runs(self.tx, rows)
-
-
-def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datetime) -> None:
-    """Charge the boundaries an account's loans have passed, before anything changes a principal."""
-    target = floor_hour(at)
-    due = _loans(tx, target, account_id)
-    if not due:
-        return
-    charger = InterestCharger(tx, config, ledger.account_ids(tx, [LENDING_POOL])[LENDING_POOL])
-    for loan in due:
-        charger.add(loan, charger.plan(loan, target))
-    charger.flush()
-    store.mark_accrued(tx, target, account_id)
-
-
-def open_loan_clock(tx: Transaction, account_id: int, wallet: str, asset: str, at: datetime) -> None:
-    """A new loan owes no PERIODIC interest for boundaries before it (ON_BORROW covers its first hour)."""
-    store.open_loan_clock(tx, account_id, wallet, asset, floor_hour(at))
 
 
 @dataclass
@@ -269,7 +49,7 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
     wallets the check acts on go hour by hour, each hour checked, as before. After a liquidation the
     principals of now are read again and the rest of the hours are decided the same way.
     """
-    from marginctl.services.prices import asset_prices
+    from marginctl.services.quotes import asset_prices
     from marginctl.services.risk_check import RiskBook
 
     # A catch-up of 100,000 loans makes a few objects per loan and no reference cycles: the cyclic collector
@@ -278,7 +58,7 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
     gc.disable()
     try:
         target = floor_hour(until)
-        loans = _loans(scope.tx, target)
+        loans = loans_due(scope.tx, target)
         if not loans:
             return
         book = book if book is not None else RiskBook.load(scope.tx)
@@ -381,7 +161,7 @@ def _accrue_phase(
         if hour_report.liquidations:
             # A liquidation repaid those loans: later hours use the principals of now.
             merge_back()
-            return _loans(tx, target) if hour < target else []
+            return loans_due(tx, target) if hour < target else []
     charger.flush()
     store.mark_accrued(tx, target)
     merge_back()

@@ -21,7 +21,7 @@ from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.times import to_display
 from marginctl.services.context import Context, WriteScope, lookup_account, run_write
 from marginctl.services.loans import repay_record, settle_debt
-from marginctl.services.prices import pair_quotes
+from marginctl.services.quotes import pair_quotes
 from marginctl.services.risk import Position, wallet_assets, wallet_position
 from marginctl.services.risk_check import RiskReport, check_risk
 from marginctl.store import order_lists
@@ -70,7 +70,7 @@ def close_wallet(context: Context, isolated: str | None, client_id: str | None) 
 
 
 def _close(scope: WriteScope, wallet: str) -> dict[str, Any]:
-    from marginctl.services.trading import cancel_wallet_orders
+    from marginctl.services.cancelling import cancel_wallet_orders
 
     config = scope.config
     before = wallet_position(scope.tx, config, scope.account_id, wallet)
@@ -171,7 +171,7 @@ def _raise_quote(
 
 def _market(scope: WriteScope, side: str, pair: str, wallet: str, quantity: Decimal) -> dict[str, Any]:
     """A market order with AUTO_REPAY through trading's own order path (checks, fills, fees, auto-repay)."""
-    from marginctl.services.trading import OrderRequest, _place
+    from marginctl.services.trading import OrderRequest, place
 
     request = OrderRequest(
         side=side,
@@ -183,7 +183,7 @@ def _market(scope: WriteScope, side: str, pair: str, wallet: str, quantity: Deci
         stop_price=None,
         side_effect=order_rules.AUTO_REPAY,
     )
-    return _place(scope, request, None)
+    return place(scope, request, None)
 
 
 def _risk_of(trade: dict[str, Any]) -> RiskReport:

@@ -308,7 +308,7 @@ def _write_once(
             account = ledger.find_account(tx, context.account_name)
             assert account is not None
         if catch_up:
-            from marginctl.services.accrual import catch_up_account
+            from marginctl.services.catch_up import catch_up_account
 
             # Interest hours this account's loans have passed are charged before anything changes them.
             catch_up_account(tx, context.config, int(account["id"]), event_time)

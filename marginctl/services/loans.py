@@ -29,7 +29,7 @@ from marginctl.domain.margin import DAYS_PER_YEAR, HOURS_PER_DAY, hourly_interes
 from marginctl.domain.money import div, format_amount, format_percent, format_ratio, mul, parse_amount, parse_amount_or
 from marginctl.domain.names import CROSS, SPOT, is_keyword, pair_assets, parse_asset, parse_pair
 from marginctl.domain.times import to_display, to_storage
-from marginctl.services.accrual import open_loan_clock
+from marginctl.services.catch_up import open_loan_clock
 from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
 from marginctl.services.risk import borrow_limits, wallet_position
 from marginctl.store import interest as store

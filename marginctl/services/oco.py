@@ -21,9 +21,11 @@ from marginctl.domain.times import from_storage, to_display
 from marginctl.services import trading
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.services.loans import lend
+from marginctl.services.order_views import order_view
 from marginctl.services.risk_check import pair_risk
 from marginctl.store import ledger
 from marginctl.store import order_lists as store
+from marginctl.store import orders as orders_store
 from marginctl.store.database import Transaction
 
 
@@ -83,10 +85,10 @@ def parse_oco(
 
 def place_oco(context: Context, request: OcoRequest, client_id: str | None) -> dict[str, Any]:
     arguments = {key: str(value) for key, value in dataclasses.asdict(request).items()}
-    return run_write(context, "trade-oco", arguments, client_id, lambda scope: _place(scope, request, client_id))
+    return run_write(context, "trade-oco", arguments, client_id, lambda scope: place(scope, request, client_id))
 
 
-def _place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dict[str, Any]:
+def place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dict[str, Any]:
     config = scope.config
     settings = config.pairs[request.pair]
     base, quote = pair_assets(request.pair)
@@ -111,7 +113,7 @@ def _place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dic
     # Binance's order: the stop leg first, then the limit leg; the limit leg holds the list's funds.
     _insert_leg(scope, request, list_id, orders.STOP_LOSS_LIMIT, request.stop_limit_price, request.stop_price, ZERO)
     limit_leg = _insert_leg(scope, request, list_id, rules.LIMIT_MAKER, request.price, None, borrowed)
-    trading._lock(scope, trading._load_order(scope.tx, limit_leg), need)
+    trading.lock_funds(scope, orders_store.load_order(scope.tx, limit_leg), need)
 
     result = list_view(config, scope.tx, list_id)
     result.update(pair_risk(scope, request.pair).as_json())
@@ -174,5 +176,5 @@ def list_view(config: Config, tx: Transaction, list_id: int) -> dict[str, Any]:
         "orders": [
             {"symbol": symbol, "orderId": int(leg["id"]), "clientOrderId": leg["client_order_id"]} for leg in legs
         ],
-        "orderReports": [trading.order_view(config, leg) for leg in legs],
+        "orderReports": [order_view(config, leg) for leg in legs],
     }

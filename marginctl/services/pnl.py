@@ -20,7 +20,7 @@ from marginctl.domain.money import ZERO, format_amount, from_text, mul
 from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.times import display_stored, from_storage, parse_time, to_storage
 from marginctl.services.context import Context, lookup_account
-from marginctl.services.prices import asset_prices
+from marginctl.services.quotes import asset_prices
 from marginctl.store import interest as interest_store
 from marginctl.store import pnl as store
 from marginctl.store.database import Transaction

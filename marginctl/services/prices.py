@@ -1,4 +1,4 @@
-"""Market prices: the last price of each pair, with its time and source."""
+"""`price set` and `price show`: a pair's last price recorded by hand, and every pair's last price."""
 
 from __future__ import annotations
 
@@ -8,30 +8,11 @@ from typing import Any
 from marginctl.config import Config
 from marginctl.domain.money import format_amount
 from marginctl.domain.names import parse_pair
-from marginctl.domain.prices import parse_price, price_places, valuation_prices
+from marginctl.domain.prices import parse_price, price_places
 from marginctl.domain.times import display_stored, parse_time, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
+from marginctl.services.quotes import pair_quotes
 from marginctl.store import prices as prices_store
-from marginctl.store.database import Transaction
-
-CONFIG_SOURCE = "config"
-
-
-def pair_quotes(tx: Transaction, config: Config) -> dict[str, tuple[Decimal, str | None, str]]:
-    """pair → (price, time or None, source): recorded prices, else the config's starting price."""
-    quotes: dict[str, tuple[Decimal, str | None, str]] = {
-        pair: (settings.price, None, CONFIG_SOURCE) for pair, settings in config.pairs.items() if settings.price
-    }
-    for row in prices_store.recorded_prices(tx):
-        if row["pair"] in config.pairs:
-            quotes[str(row["pair"])] = (Decimal(row["price"]), str(row["at"]), str(row["source"]))
-    return quotes
-
-
-def asset_prices(tx: Transaction, config: Config) -> dict[str, Decimal]:
-    """Every priced asset's value in the valuation asset."""
-    quotes = pair_quotes(tx, config)
-    return valuation_prices({pair: quote[0] for pair, quote in quotes.items()}, config.valuation_asset)
 
 
 def set_price(

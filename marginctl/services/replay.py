@@ -187,7 +187,7 @@ class _Watch:
         self.refresh()
 
     def refresh(self, moment: datetime | None = None, orders_changed: bool = True) -> None:
-        from marginctl.services.prices import asset_prices
+        from marginctl.services.quotes import asset_prices
 
         tx, config = self.scope.tx, self.scope.config
         if orders_changed:

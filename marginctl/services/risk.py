@@ -17,7 +17,7 @@ from marginctl.domain.margin import (
 )
 from marginctl.domain.money import ZERO
 from marginctl.domain.names import SPOT, is_isolated, pair_assets
-from marginctl.services.prices import asset_prices
+from marginctl.services.quotes import asset_prices
 from marginctl.store import ledger
 from marginctl.store.database import Transaction
 

@@ -29,9 +29,9 @@ from marginctl.domain.money import ZERO, format_amount, mul
 from marginctl.domain.names import pair_assets
 from marginctl.domain.reach import wallet_reach
 from marginctl.domain.times import to_display, to_storage
-from marginctl.services.accrual import catch_up_account
+from marginctl.services.catch_up import catch_up_account
 from marginctl.services.context import WriteScope
-from marginctl.services.prices import asset_prices
+from marginctl.services.quotes import asset_prices
 from marginctl.services.risk import wallet_assets, wallet_position
 from marginctl.store import orders as orders_store
 from marginctl.store import risk as risk_store
@@ -220,7 +220,7 @@ def _margin_call(scope: WriteScope, wallet: str, level: Decimal | None, status: 
 
 def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str, Any]:
     """Cancel the wallet's orders, turn everything into the valuation asset, repay, pay the fee (one entry)."""
-    from marginctl.services.trading import cancel_wallet_orders
+    from marginctl.services.cancelling import cancel_wallet_orders
 
     config = scope.config
     valuation = config.valuation_asset

@@ -12,7 +12,7 @@ from marginctl.domain.money import div, format_amount, format_ratio, round_down
 from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, pair_assets, parse_pair
 from marginctl.domain.times import display_stored, to_storage
 from marginctl.services.context import Context, lookup_account
-from marginctl.services.prices import asset_prices
+from marginctl.services.quotes import asset_prices
 from marginctl.services.risk import Position, borrow_limits, lending_pool_free, wallet_position
 from marginctl.store.database import Row, Transaction
 

@@ -22,16 +22,16 @@ from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
 from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
 from marginctl.domain.names import CROSS, echoed, is_keyword, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price, price_places
-from marginctl.domain.rules import RateHistory
-from marginctl.domain.times import from_storage, to_display, to_storage
+from marginctl.domain.times import to_storage
 from marginctl.services import order_lists
-from marginctl.services.accrual import catch_up_account
+from marginctl.services.cancelling import cancel_order
+from marginctl.services.catch_up import catch_up_account
 from marginctl.services.context import Context, WriteScope, lookup_account, refuse_while_cooling_off, run_write
 from marginctl.services.loans import ALL, lend, repay_record, settle_debt
-from marginctl.services.prices import asset_prices, pair_quotes
+from marginctl.services.order_views import order_view
+from marginctl.services.quotes import asset_prices, pair_quotes
 from marginctl.services.risk import Position, wallet_position
 from marginctl.services.risk_check import pair_risk
-from marginctl.services.rules import load_versions
 from marginctl.store import ledger
 from marginctl.store import orders as orders_store
 from marginctl.store.database import Row, Transaction
@@ -148,7 +148,7 @@ class _WholePositionText:
 
 def place_order(context: Context, request: OrderRequest, client_id: str | None) -> dict[str, Any]:
     arguments = {key: str(value) for key, value in dataclasses.asdict(request).items()}
-    return run_write(context, "trade", arguments, client_id, lambda scope: _place(scope, request, client_id))
+    return run_write(context, "trade", arguments, client_id, lambda scope: place(scope, request, client_id))
 
 
 def refuse_new_order(scope: WriteScope, pair: str, wallet: str, side_effect: str) -> tuple[Decimal, Position]:
@@ -167,7 +167,7 @@ def refuse_new_order(scope: WriteScope, pair: str, wallet: str, side_effect: str
     return last[0], position
 
 
-def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> dict[str, Any]:
+def place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> dict[str, Any]:
     config = scope.config
     settings = config.pairs[request.pair]
     base, quote = pair_assets(request.pair)
@@ -220,7 +220,7 @@ def _place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> d
             rest = _auto_repay(scope, request.wallet, base, held)
             repaid.extend([rest] if rest else [])
     else:
-        _lock(scope, order, need)
+        lock_funds(scope, order, need)
     result = order_view(config, _load_order(scope.tx, order_id))
     result["fills"] = fills
     if request.side_effect == rules.AUTO_REPAY:
@@ -296,7 +296,7 @@ def _load_order(tx: Transaction, order_id: int) -> Row:
     return orders_store.load_order(tx, order_id)
 
 
-def _lock(scope: WriteScope, order: Row, amount: Decimal) -> None:
+def lock_funds(scope: WriteScope, order: Row, amount: Decimal) -> None:
     """A resting order holds its funds: free → locked, recorded on the order for audit and cancel."""
     asset = str(order["locked_asset"])
     wallet = str(order["wallet"])
@@ -479,64 +479,9 @@ def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool,
         if order_id is not None and not found:
             raise UnknownOrder(f"no open order {order_id} in account {scope.context.account_name}")
         found = order_lists.with_list_legs(scope.tx, found)  # cancelling one OCO leg cancels both
-        return [_cancel(scope, order) for order in found]
+        return [cancel_order(scope, order) for order in found]
 
     return run_write(context, "cancel", {"order": order_id, "all": cancel_all}, client_id, act)
-
-
-def cancel_wallet_orders(scope: WriteScope, wallet: str) -> list[int]:
-    """Liquidation's first step: every open order of the wallet is cancelled."""
-    found = orders_store.open_orders(scope.tx, scope.account_id, wallet=wallet)
-    return [int(_cancel(scope, order)["orderId"]) for order in found]
-
-
-def _cancel(scope: WriteScope, order: Row) -> dict[str, Any]:
-    wallet, asset = str(order["wallet"]), str(order["locked_asset"])
-    locked = from_text(order["locked_amount"])
-    if locked:
-        scope.post(
-            "cancel",
-            [
-                Posting(scope.account_id, wallet, asset, LOCKED, -locked),
-                Posting(scope.account_id, wallet, asset, FREE, locked),
-            ],
-            memo=f"order {order['id']} cancelled",
-        )
-    orders_store.mark_cancelled(scope.tx, int(order["id"]), scope.at)
-    repayment = _repay_at_cancel(scope, order)
-    order_lists.close_if_done(scope, order)
-    view = order_view(scope.config, _load_order(scope.tx, int(order["id"])))
-    if from_text(order["borrowed_amount"]):
-        view["repaid"] = [repayment] if repayment else []
-    return view
-
-
-def _repay_at_cancel(scope: WriteScope, order: Row) -> dict[str, str] | None:
-    """Binance's autoRepayAtCancel: a MARGIN_BUY order's loan and the interest charged on it are repaid when it
-    is cancelled, capped at what is owed and what is free, interest first."""
-    borrowed = from_text(order["borrowed_amount"])
-    if not borrowed:
-        return None
-    config = scope.config
-    wallet, asset = str(order["wallet"]), str(order["locked_asset"])
-    rates = RateHistory(load_versions(scope.tx))
-    current = config.assets[asset].daily_interest_rate
-    interest = rules.interest_on_order_loan(
-        borrowed,
-        lambda moment: rates.rate_at(asset, moment, current),
-        config.places(asset),
-        from_storage(str(order["created_at"])),
-        scope.at,
-    )
-    balance = wallet_position(scope.tx, config, scope.account_id, wallet).balance(asset)
-    # The order's own loan and interest, not the interest of the wallet's other loans (which would leave part
-    # of the order's principal owed).
-    order_interest = min(interest, balance.interest)
-    amount = min(order_interest + min(borrowed, balance.borrowed), balance.free)
-    if amount <= 0:
-        return None
-    to_interest, to_principal = settle_debt(scope, wallet, asset, amount, order_interest)
-    return repay_record(asset, amount, to_interest, to_principal, config.places(asset))
 
 
 def list_orders(context: Context, include_closed: bool) -> list[dict[str, Any]]:
@@ -555,33 +500,3 @@ def open_order_holds(tx: Transaction) -> dict[tuple[int, str, str, str], Decimal
         key = (account_id, wallet, asset, LOCKED)
         holds[key] = holds.get(key, ZERO) + amount
     return holds
-
-
-def order_view(config: Config, row: Row) -> dict[str, Any]:
-    """Binance's order fields."""
-    pair = str(row["pair"])
-    base, quote = pair_assets(pair)
-    places = price_places(config.pairs[pair].tick_size)
-    return {
-        "orderId": int(row["id"]),
-        "clientOrderId": row["client_order_id"],
-        "symbol": pair.replace("/", ""),
-        "pair": pair,
-        "wallet": row["wallet"],
-        "isIsolated": row["wallet"] != CROSS,
-        "side": row["side"],
-        "type": row["type"],
-        "price": format_amount(from_text(row["price"]), places) if row["price"] is not None else None,
-        "stopPrice": format_amount(from_text(row["stop_price"]), places) if row["stop_price"] is not None else None,
-        "origQty": format_amount(from_text(row["orig_qty"]), config.places(base)),
-        "executedQty": format_amount(from_text(row["executed_qty"]), config.places(base)),
-        "cummulativeQuoteQty": format_amount(from_text(row["quote_qty"]), config.places(quote)),
-        "status": row["status"],
-        "sideEffectType": row["side_effect"],
-        "orderListId": int(row["order_list_id"]) if row["order_list_id"] is not None else -1,
-        "timeInForce": rules.TIME_IN_FORCE,
-        # A stop-limit works once its stop is reached (Binance's isWorking).
-        "isWorking": row["stop_price"] is None or bool(row["triggered"]),
-        "transactTime": to_display(from_storage(str(row["created_at"]))),
-        "updateTime": to_display(from_storage(str(row["updated_at"]))),
-    }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from marginctl.services import accrual
+from marginctl.services import catch_up
 from tests.conftest import Wallet
 from tests.reliability.support import Store
 from tests.services.test_risk_engine import KLINES, kline_row, write_klines
@@ -160,7 +160,7 @@ def test_a_catch_up_across_many_batches_charges_every_hour_once(
 ) -> None:
     """A loan taken at 10:00 on the 5th, the next write at 11:30 on the 6th: the boundaries 11:00 on the 5th
     to 11:00 on the 6th, 25 hours, each 0.01 USDT; written in batches of 10 rows: 10 + 10 + 5 hours."""
-    monkeypatch.setattr(accrual, "FLUSH_ROWS", 10)
+    monkeypatch.setattr(catch_up, "FLUSH_ROWS", 10)
     with_loan(wallet, now=t("10:00:00"))
 
     wallet.ok("deposit", "USDT", "1", now=t("11:30:00", "2026-01-06"))
@@ -190,7 +190,7 @@ def test_a_catch_up_across_many_batches_charges_every_hour_once(
 
 def test_accrue_across_many_batches_charges_every_hour_once(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same loan and hours through `accrue` (with its risk check each hour): 25 × 0.01 = 0.25 USDT."""
-    monkeypatch.setattr(accrual, "FLUSH_ROWS", 10)
+    monkeypatch.setattr(catch_up, "FLUSH_ROWS", 10)
     with_loan(wallet, now=t("10:00:00"))
 
     result = wallet.ok("accrue", now=t("11:30:00", "2026-01-06"))
