@@ -240,6 +240,8 @@ class Database:
     _connection: sqlite3.Connection | None = field(default=None, repr=False)
     _engine: Any = field(default=None, repr=False)
     _postgresql_connection: Any = field(default=None, repr=False)
+    _pipeline: Any = field(default=None, repr=False)
+    _pipeline_holder: Any = field(default=None, repr=False)
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Transaction]:
@@ -279,21 +281,20 @@ class Database:
         """
         import psycopg
 
-        connection = self.postgresql_connection()
+        connection, pipeline = self.postgresql_connection()
         try:
-            with connection.pipeline() as pipeline:
-                isolation = "READ COMMITTED" if write else "REPEATABLE READ"
-                tx = _PostgresqlTransaction(connection, pipeline)
-                tx.send(f"BEGIN ISOLATION LEVEL {isolation}")
-                if write:
-                    tx.send(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
-                    tx.send("SELECT pg_advisory_xact_lock(:key)", {"key": WRITER_LOCK})
-                try:
-                    yield tx
-                    tx.commit()
-                except BaseException:
-                    self._rollback_postgresql(connection, pipeline)
-                    raise
+            isolation = "READ COMMITTED" if write else "REPEATABLE READ"
+            tx = _PostgresqlTransaction(connection, pipeline)
+            tx.send(f"BEGIN ISOLATION LEVEL {isolation}")
+            if write:
+                tx.send(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
+                tx.send("SELECT pg_advisory_xact_lock(:key)", {"key": WRITER_LOCK})
+            try:
+                yield tx
+                tx.commit()
+            except BaseException:
+                self._rollback_postgresql(connection, pipeline)
+                raise
         except psycopg.OperationalError as error:
             self._close_postgresql_if_broken()
             raise self.postgresql_error(error) from None
@@ -316,12 +317,26 @@ class Database:
                 connection.close()
             self._postgresql_connection = None
 
-    def postgresql_connection(self) -> Any:
-        """The command's one connection (autocommit: marginctl says BEGIN itself); failing to connect at all
-        (refused, bad option, unknown database) is one clear line."""
+    def read_batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Several reads in one round trip; on PostgreSQL each its own statement (no BEGIN, no COMMIT)."""
+        if self.dialect == "sqlite":
+            with self.transaction(write=False) as tx:
+                return tx.execute_batch(statements)
+        import psycopg
+
+        connection, pipeline = self.postgresql_connection()
+        try:
+            return _PostgresqlTransaction(connection, pipeline).execute_batch(statements)
+        except psycopg.OperationalError as error:
+            self._close_postgresql_if_broken()
+            raise self.postgresql_error(error) from None
+
+    def postgresql_connection(self) -> tuple[Any, Any]:
+        """The command's one connection, in pipeline mode for its whole life (autocommit: marginctl says
+        BEGIN itself); failing to connect at all (refused, bad option, unknown database) is one clear line."""
         connection = self._postgresql_connection
         if connection is not None and not connection.closed:
-            return connection
+            return connection, self._pipeline
         assert self.postgresql is not None
         try:
             import psycopg
@@ -331,10 +346,14 @@ class Database:
             ) from None
         try:
             connection = psycopg.connect(autocommit=True, **self.postgresql.connect_arguments())
+            # In pipeline mode for the connection's whole life: leaving it costs a round trip.
+            holder = connection.pipeline()
+            pipeline = holder.__enter__()
         except psycopg.Error as error:
             raise self.postgresql_error(error) from None
-        self._postgresql_connection = connection
-        return connection
+        self._postgresql_connection, self._pipeline = connection, pipeline
+        self._pipeline_holder = holder
+        return connection, pipeline
 
     def postgresql_error(self, error: Any) -> Exception:
         return _translate_postgresql_error(error, self.shown)
