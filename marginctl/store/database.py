@@ -279,8 +279,7 @@ class Database:
         queue is simpler and fairer than retries. Reads see one snapshot (REPEATABLE READ). The BEGIN,
         the lock and the first statements go to the server together (pipeline mode).
         """
-        import psycopg
-
+        psycopg = _psycopg()
         connection, pipeline = self.postgresql_connection()
         try:
             isolation = "READ COMMITTED" if write else "REPEATABLE READ"
@@ -322,8 +321,7 @@ class Database:
         if self.dialect == "sqlite":
             with self.transaction(write=False) as tx:
                 return tx.execute_batch(statements)
-        import psycopg
-
+        psycopg = _psycopg()
         connection, pipeline = self.postgresql_connection()
         try:
             return _PostgresqlTransaction(connection, pipeline).execute_batch(statements)
@@ -338,12 +336,7 @@ class Database:
         if connection is not None and not connection.closed:
             return connection, self._pipeline
         assert self.postgresql is not None
-        try:
-            import psycopg
-        except ImportError:
-            raise DatabaseError(
-                "PostgreSQL support is not installed; install it with: pip install 'marginctl[postgres]'"
-            ) from None
+        psycopg = _psycopg()
         try:
             connection = psycopg.connect(autocommit=True, **self.postgresql.connect_arguments())
             # In pipeline mode for the connection's whole life: leaving it costs a round trip.
@@ -404,12 +397,7 @@ class Database:
         """The PostgreSQL engine Alembic runs on (the commands use psycopg directly)."""
         if self._engine is None:
             assert self.postgresql is not None
-            try:
-                import psycopg  # noqa: F401  (SQLAlchemy's dialect imports it; a missing extra is said plainly here)
-            except ImportError:
-                raise DatabaseError(
-                    "PostgreSQL support is not installed; install it with: pip install 'marginctl[postgres]'"
-                ) from None
+            _psycopg()  # SQLAlchemy's dialect imports it; a missing extra is said plainly here
             from sqlalchemy import create_engine
 
             self._engine = create_engine(
@@ -474,6 +462,16 @@ class Database:
             with suppress(Exception):  # closing a connection the server already dropped
                 self._postgresql_connection.close()
             self._postgresql_connection = None
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL support is not installed; install it with: pip install 'marginctl[postgres]'"
+        ) from None
+    return psycopg
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
