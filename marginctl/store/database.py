@@ -241,7 +241,6 @@ class Database:
     _engine: Any = field(default=None, repr=False)
     _postgresql_connection: Any = field(default=None, repr=False)
     _pipeline: Any = field(default=None, repr=False)
-    _pipeline_holder: Any = field(default=None, repr=False)
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Transaction]:
@@ -339,13 +338,15 @@ class Database:
         psycopg = _psycopg()
         try:
             connection = psycopg.connect(autocommit=True, **self.postgresql.connect_arguments())
-            # In pipeline mode for the connection's whole life: leaving it costs a round trip.
-            holder = connection.pipeline()
-            pipeline = holder.__enter__()
+            # In pipeline mode for the connection's whole life: leaving it costs a round trip. Entered
+            # as `Connection.pipeline()` does, without its generator (closed after the connection, at the
+            # process's end, that one warns on stderr).
+            pipeline = psycopg.Pipeline(connection)
+            connection._pipeline = pipeline
+            pipeline.__enter__()
         except psycopg.Error as error:
             raise self.postgresql_error(error) from None
         self._postgresql_connection, self._pipeline = connection, pipeline
-        self._pipeline_holder = holder
         return connection, pipeline
 
     def postgresql_error(self, error: Any) -> Exception:
