@@ -26,7 +26,6 @@ from marginctl.domain.errors import (
     TimeInFuture,
     UnknownAccount,
 )
-from marginctl.domain.clock import floor_hour
 from marginctl.domain.ledger import SYSTEM_ACCOUNTS
 from marginctl.domain.names import validate_account_name
 from marginctl.domain.times import from_storage, to_display, to_storage
@@ -229,12 +228,12 @@ def seed_if_new(context: Context, write: bool = True) -> None:
 
     with context.database.transaction(write=False) as tx:
         check_time_meta(tx, LAST_EVENT_KEY, context.database.shown)
-        if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
+        if ledger.is_seeded(tx):
             return
     if not write:
         raise context.database.no_wallet()
     with context.database.transaction(write=True) as tx:
-        if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
+        if ledger.is_seeded(tx):
             return
         now = context.clock_under_lock(tx)
         ids = {name: create_account(tx, name, is_system=True, at=now) for name in SYSTEM_ACCOUNTS}
@@ -360,8 +359,7 @@ def _write_once(
                 "agreement_accepted_at": None,
                 "cooling_off_until": None,
             }
-        hour = to_storage(floor_hour(event_time))
-        if catch_up and any(accrued_through < hour for _, _, accrued_through in loaded.loan_clocks):
+        if catch_up and loaded.loans_due(event_time):
             from marginctl.services.accrual import catch_up_account
 
             # Interest hours this account's loans have passed are charged before anything changes them.

@@ -12,9 +12,8 @@ from marginctl.domain.ledger import EXTERNAL, FREE, Posting
 from marginctl.domain.margin import max_transferable
 from marginctl.domain.money import format_amount, parse_amount, parse_amount_or
 from marginctl.domain.names import SPOT, is_isolated, is_margin_wallet, pair_assets, parse_asset, parse_wallet
-from marginctl.domain.times import to_display, to_storage
+from marginctl.domain.times import to_display
 from marginctl.services.context import Context, WriteScope, refuse_while_cooling_off, run_write
-from marginctl.services.risk import wallet_position
 from marginctl.store import ledger
 
 MAX = "max"
@@ -101,13 +100,12 @@ def transfer(
                     "risk agreement not accepted: type exactly I understand at the prompt, or pass --yes; "
                     "nothing was transferred"
                 )
-            scope.tx.execute(
-                "UPDATE accounts SET agreement_accepted_at = :at WHERE id = :id",
-                {"at": to_storage(scope.at), "id": scope.account_id},
-            )
+            ledger.accept_agreement(scope.tx, scope.account_id, scope.at)
         free = ledger.free_balance(scope.tx, scope.account_id, source, asset)
         allowed = free
         if is_margin_wallet(source):
+            from marginctl.services.risk import wallet_position  # only a margin wallet's transfer values it
+
             position = wallet_position(scope.tx, config, scope.account_id, source)
             allowed = max_transferable(
                 position.balance(asset),

@@ -15,7 +15,7 @@ from typing import Any
 
 from marginctl.domain.money import from_text
 from marginctl.domain.rules import RulesVersion
-from marginctl.domain.times import from_storage
+from marginctl.domain.times import from_storage, to_storage
 from marginctl.store.database import Database, Row, Statement, Transaction
 
 LAST_EVENT_KEY = "last_event_at"
@@ -72,6 +72,11 @@ class WriteBook:
     next_ids: dict[str, int]
     system_ids: dict[str, int]
 
+    def loans_due(self, at: datetime) -> bool:
+        """Whether a loan clock of the account is before `at`'s hour: a catch-up is owed first."""
+        hour = to_storage(at.replace(minute=0, second=0, microsecond=0))
+        return any(accrued_through < hour for _, _, accrued_through in self.loan_clocks)
+
 
 def load_write(
     tx: Transaction,
@@ -100,7 +105,10 @@ def load_write(
             "JOIN accounts a ON a.id = b.account_id WHERE a.name = :name",
             by_name,
         ),
-        *((f"SELECT coalesce(max(id), 0) AS id FROM {table}", {}) for table in ID_TABLES),
+        (
+            "SELECT " + ", ".join(f"(SELECT coalesce(max(id), 0) FROM {table}) AS {table}" for table in ID_TABLES),
+            {},
+        ),
     ]
     if client_id is not None:
         statements.append(
@@ -117,8 +125,8 @@ def load_write(
         placeholders = ", ".join(f":{key}" for key in names)
         statements.append((f"SELECT id, name FROM accounts WHERE name IN ({placeholders})", names))
     results = iter(tx.execute_batch(statements))
-    account, meta, loans, balances = next(results), next(results), next(results), next(results)
-    next_ids = {table: int(next(results)[0]["id"]) + 1 for table in ID_TABLES}
+    account, meta, loans, balances, highest = (next(results) for _ in range(5))
+    next_ids = {table: int(highest[0][table]) + 1 for table in ID_TABLES}
     request = next(results) if client_id is not None else []
     clock = next(results) if server_clock else []
     system = next(results) if system_names is not None else []

@@ -220,7 +220,8 @@ class PostgresqlTarget:
             "port": self.port,
             "dbname": self.database,
         }
-        return {"connect_timeout": 10, **{key: value for key, value in given.items() if value is not None}, **self.query}
+        present = {key: value for key, value in given.items() if value is not None}
+        return {"connect_timeout": 10, **present, **self.query}
 
 
 @dataclass

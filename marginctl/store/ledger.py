@@ -54,6 +54,15 @@ def create_account(tx: Transaction, name: str, *, is_system: bool, at: datetime)
     return reserved
 
 
+def is_seeded(tx: Transaction) -> bool:
+    """A wallet exists once its first write created the system accounts."""
+    return bool(tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}))
+
+
+def accept_agreement(tx: Transaction, account_id: int, at: datetime) -> None:
+    tx.send("UPDATE accounts SET agreement_accepted_at = :at WHERE id = :id", {"at": to_storage(at), "id": account_id})
+
+
 def account_ids(tx: Transaction, names: Iterable[str]) -> dict[str, int]:
     """Ids of the named accounts; one indexed lookup per name, never a scan of every account."""
     wanted = sorted(set(names))
