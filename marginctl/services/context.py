@@ -84,8 +84,11 @@ class Context:
         from marginctl.store.migrate import SCHEMA_REVISION
 
         path = self.database.sqlite_path
-        if path is not None and not (path.is_file() and path.stat().st_size > 0):
-            return
+        try:
+            if path is not None and not (path.is_file() and path.stat().st_size > 0):
+                return
+        except OSError:
+            return  # a name too long, a folder we may not list: `prepare_sqlite_file` says so
         try:
             opening = book.load_opening(self.database, list(SYSTEM_ACCOUNTS))
         except MarginctlError:
