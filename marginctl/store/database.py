@@ -62,11 +62,12 @@ class Transaction(Protocol):
     def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]: ...
 
 
-@dataclass
 class _SqliteTransaction:
-    connection: sqlite3.Connection
-    dialect: str = "sqlite"
-    cache: dict[str, Any] = field(default_factory=dict)
+    dialect = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.cache: dict[str, Any] = {}
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return self.connection.execute(sql, params or {}).fetchall()
