@@ -22,13 +22,14 @@ from marginctl.domain.errors import (
     ClockBackwards,
     DatabaseBusy,
     InvalidInput,
+    MarginctlError,
     TimeInFuture,
     UnknownAccount,
 )
 from marginctl.domain.ledger import SYSTEM_ACCOUNTS
 from marginctl.domain.names import validate_account_name
 from marginctl.domain.times import from_storage, to_display, to_storage
-from marginctl.store import ledger
+from marginctl.store import book, ledger
 from marginctl.store.database import Database, Row, Transaction
 
 if TYPE_CHECKING:
@@ -56,9 +57,12 @@ class Context:
     check_rules: bool = True
     #: The wallet's stored rules, oldest first, once read; [] for a wallet from before stored rules.
     rules_versions: list[RulesVersion] | None = None
+    #: The system accounts' ids, once read (they never change).
+    system_ids: dict[str, int] | None = None
     _rules: Config | None = None
     _schema_checked: bool = False
     _opened: bool = False
+    _open_tried: bool = False
 
     @property
     def config(self) -> Config:
@@ -66,8 +70,39 @@ class Context:
         if self._rules is None:
             from marginctl.services.rules import resolve_rules
 
+            self.open_quickly()
             self._rules = resolve_rules(self)
         return self._rules
+
+    def open_quickly(self) -> None:
+        """One round trip for what every command needs first: the schema revision, the wallet's clock (a
+        damaged one is refused), its system accounts and its rules. A wallet at this code's revision, seeded
+        and with stored rules, is then open; any other (none yet, older, foreign) takes `open_wallet`'s path."""
+        if self._open_tried or self._opened:
+            return
+        self._open_tried = True
+        from marginctl.store.migrate import SCHEMA_REVISION
+
+        path = self.database.sqlite_path
+        try:
+            if path is not None and not (path.is_file() and path.stat().st_size > 0):
+                return
+        except OSError:
+            return  # a name too long, a folder we may not list: `prepare_sqlite_file` says so
+        try:
+            opening = book.load_opening(self.database, list(SYSTEM_ACCOUNTS))
+        except MarginctlError:
+            return  # said again, in its place, by the slow path
+        if opening is None or opening.revision != SCHEMA_REVISION:
+            return
+        ledger.check_time_value(LAST_EVENT_KEY, opening.last_event, self.database.shown)
+        self._schema_checked = True
+        if len(opening.system_ids) != len(SYSTEM_ACCOUNTS) or not opening.rules:
+            return
+        self.database.use_wal()
+        self.rules_versions = book.rules_versions(opening.rules)
+        self.system_ids = opening.system_ids
+        self._opened = True
 
     def ensure_schema_checked(self) -> None:
         """The wallet's schema, checked (an older one upgraded) once per command; never creates a wallet."""
@@ -98,6 +133,8 @@ class Context:
         Opening waits for the first transaction, after the command has checked its arguments, so a typo
         never creates a wallet.
         """
+        if not self._opened:
+            self.open_quickly()
         if not self._opened:
             open_wallet(self)
             self._opened = True
@@ -194,12 +231,12 @@ def seed_if_new(context: Context, write: bool = True) -> None:
 
     with context.database.transaction(write=False) as tx:
         check_time_meta(tx, LAST_EVENT_KEY, context.database.shown)
-        if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
+        if ledger.is_seeded(tx):
             return
     if not write:
         raise context.database.no_wallet()
     with context.database.transaction(write=True) as tx:
-        if tx.execute("SELECT id FROM accounts WHERE is_system = :yes LIMIT 1", {"yes": True}):
+        if ledger.is_seeded(tx):
             return
         now = context.clock_under_lock(tx)
         ids = {name: create_account(tx, name, is_system=True, at=now) for name in SYSTEM_ACCOUNTS}
@@ -290,28 +327,47 @@ def _write_once(
     at: datetime | None,
     catch_up: bool,
 ) -> Any:
+    """Load (one round trip, under the write lock), decide, write: the writes and the COMMIT go together."""
     with context.transaction(write=True) as tx:
-        account = lookup_account(tx, context)
-        request_id = None
-        if client_id is not None and account is not None:
-            previous = ledger.find_request(tx, int(account["id"]), client_id)
-            if previous is not None:
-                if previous["fingerprint"] != fingerprint:
-                    raise ClientIdReused(
-                        f"client id {client_id!r} was used for a different {previous['command']} request"
-                    )
-                context.replayed_client_id = client_id
-                return _marked_replayed(json.loads(previous["result"]))
-        event_time = take_event_time(tx, context, at)
+        loaded = book.load_write(
+            tx,
+            context.account_name,
+            client_id,
+            server_clock=context.now is None and tx.dialect == "postgresql",
+            system_names=None if context.system_ids is not None else list(SYSTEM_ACCOUNTS),
+        )
+        if context.system_ids is None:
+            context.system_ids = loaded.system_ids
+        account = _checked_account(loaded.account, context)
+        if loaded.request is not None:
+            previous = loaded.request
+            if previous["fingerprint"] != fingerprint:
+                raise ClientIdReused(f"client id {client_id!r} was used for a different {previous['command']} request")
+            context.replayed_client_id = client_id
+            return _marked_replayed(json.loads(previous["result"]))
+        if at is None:
+            event_time = context.now if context.now is not None else (loaded.server_clock or datetime.now(UTC))
+            _refuse_backwards(loaded.last_event, event_time, system_clock=context.now is None)
+        else:
+            event_time = at
+            _refuse_backwards(loaded.last_event, event_time)
+        ledger.set_meta(tx, LAST_EVENT_KEY, to_storage(event_time))
         if account is None:
-            ledger.create_account(tx, context.account_name, is_system=False, at=event_time)
-            account = ledger.find_account(tx, context.account_name)
-            assert account is not None
-        if catch_up:
+            account_id = ledger.create_account(tx, context.account_name, is_system=False, at=event_time)
+            account = {
+                "id": account_id,
+                "name": context.account_name,
+                "is_system": False,
+                "created_at": to_storage(event_time),
+                "agreement_accepted_at": None,
+                "cooling_off_until": None,
+            }
+        if catch_up and loaded.loans_due(event_time):
             from marginctl.services.catch_up import catch_up_account
 
             # Interest hours this account's loans have passed are charged before anything changes them.
             catch_up_account(tx, context.config, int(account["id"]), event_time)
+        request_id = None
         if client_id is not None:
             request_id = ledger.start_request(tx, int(account["id"]), client_id, command, fingerprint, event_time)
         scope = WriteScope(
@@ -319,13 +375,25 @@ def _write_once(
             context=context,
             account=account,
             request_id=request_id,
-            system_ids=ledger.account_ids(tx, SYSTEM_ACCOUNTS),
+            system_ids=dict(context.system_ids),
             at=event_time,
         )
         result = action(scope)
         if request_id is not None:
             ledger.finish_request(tx, request_id, result)
         return result
+
+
+def _checked_account(account: Row | None, context: Context) -> Row | None:
+    """The command's user account as loaded; `main` exists implicitly until first written."""
+    if account is not None and account["is_system"]:
+        raise UnknownAccount(f"{context.account_name!r} is a system account; choose a user account")
+    if account is None and context.account_name != DEFAULT_ACCOUNT:
+        raise UnknownAccount(
+            f"no account {context.account_name!r} in this wallet; "
+            f"create it with: marginctl accounts create {context.account_name}"
+        )
+    return account
 
 
 def _marked_replayed(result: Any) -> Any:
@@ -365,7 +433,11 @@ def refuse_future_time(at: datetime, clock: datetime) -> None:
 
 def advance_clock(tx: Transaction, moment: datetime, *, system_clock: bool = False) -> None:
     """A ledger's time never runs backwards (CLI.md `--now`)."""
-    last = ledger.get_meta(tx, LAST_EVENT_KEY)
+    _refuse_backwards(ledger.get_meta(tx, LAST_EVENT_KEY), moment, system_clock=system_clock)
+    ledger.set_meta(tx, LAST_EVENT_KEY, to_storage(moment))
+
+
+def _refuse_backwards(last: str | None, moment: datetime, *, system_clock: bool = False) -> None:
     if last is not None and to_storage(moment) < last:
         shown_last = to_display(from_storage(last))
         if system_clock:
@@ -374,7 +446,6 @@ def advance_clock(tx: Transaction, moment: datetime, *, system_clock: bool = Fal
                 "(recorded with a later --now, or the clock was set back); use --now at or after that time"
             )
         raise ClockBackwards(f"time {to_display(moment)} is before the wallet's last event at {shown_last}")
-    ledger.set_meta(tx, LAST_EVENT_KEY, to_storage(moment))
 
 
 def refuse_while_cooling_off(scope: WriteScope, what: str) -> None:

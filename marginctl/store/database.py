@@ -1,8 +1,14 @@
 """Opening a wallet and running one transaction on it.
 
-SQLite goes through the standard library's driver (importing SQLAlchemy costs ~200 ms, more than the
-whole budget of `status --json`); PostgreSQL goes through SQLAlchemy Core. Both run the same SQL text
-with `:name` parameters, so each rule's SQL is written once.
+SQLite goes through the standard library's driver and PostgreSQL through psycopg 3 directly: importing
+SQLAlchemy costs ~200 ms, more than a whole command, so it is imported only to create or upgrade a wallet
+(Alembic). Both run the same SQL text with `:name` parameters (converted once per text to psycopg's
+`%(name)s`), so each rule's SQL is written once.
+
+A PostgreSQL transaction runs in psycopg's pipeline mode: statements whose results nobody reads yet
+(`send`, `executemany`) are queued and go to the server with the next one whose rows are read, and
+`execute_batch` reads several results in one round trip. A write command so costs one round trip to load
+and one to write and commit (`round_trips` counts them).
 """
 
 from __future__ import annotations
@@ -32,20 +38,36 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
+Statement = tuple[str, Mapping[str, Any]]
+
+
 class Transaction(Protocol):
-    """What a store function needs: run SQL, inside one transaction that the caller owns."""
+    """What a store function needs: run SQL, inside one transaction that the caller owns.
+
+    `execute` returns the rows (on PostgreSQL it waits for them: one round trip with whatever was queued
+    before); `send` and `executemany` run statements whose rows are not read (queued on PostgreSQL until
+    the next read or the commit); `execute_batch` returns the rows of several statements in one round trip.
+    `cache` is the transaction's memory for the store (what it loaded and has since kept up to date).
+    """
 
     dialect: str
+    cache: dict[str, Any]
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
 
+    def send(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
 
-@dataclass
+    def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]: ...
+
+
 class _SqliteTransaction:
-    connection: sqlite3.Connection
-    dialect: str = "sqlite"
+    dialect = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.cache: dict[str, Any] = {}
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return self.connection.execute(sql, params or {}).fetchall()
@@ -53,6 +75,12 @@ class _SqliteTransaction:
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self.connection.executemany(sql, rows)
+
+    def send(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self.connection.execute(sql, params or {})
+
+    def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        return [self.connection.execute(sql, params).fetchall() for sql, params in statements]
 
 
 class _Row(tuple):  # type: ignore[type-arg]
@@ -67,30 +95,102 @@ class _Row(tuple):  # type: ignore[type-arg]
         return tuple.__getitem__(self, key)
 
 
-@dataclass
-class _SqlAlchemyTransaction:
-    connection: Any
-    dialect: str = "postgresql"
+#: `:name` as SQLAlchemy's text() reads it: not after a colon, a word character or a backslash (so `::`
+#: casts stay), and not followed by a colon.
+_NAMED = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+_PYFORMAT: dict[str, str] = {}
+
+
+def pyformat(sql: str) -> str:
+    """`:name` → `%(name)s` and a literal `%` → `%%`, once per SQL text (the texts are few and constant)."""
+    converted = _PYFORMAT.get(sql)
+    if converted is None:
+        converted = _PYFORMAT[sql] = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+    return converted
+
+
+class _PostgresqlTransaction:
+    """One PostgreSQL transaction in pipeline mode; `round_trips` counts the waits for the server."""
+
+    dialect = "postgresql"
+
+    def __init__(self, connection: Any, pipeline: Any) -> None:
+        self.connection = connection
+        self.pipeline = pipeline
+        self.cache: dict[str, Any] = {}
+        self.queued = 0
+
+    def _cursor(self, sql: str, params: Mapping[str, Any] | None) -> Any:
+        cursor = self.connection.cursor()
+        cursor.execute(pyformat(sql), dict(params or {}), prepare=False)
+        self.queued += 1
+        return cursor
+
+    def _rows(self, cursor: Any) -> list[Row]:
+        if cursor.description is None:
+            return []
+        row_class = _row_class(tuple(column.name for column in cursor.description))
+        return [row_class(row) for row in cursor.fetchall()]
+
+    def _sync(self) -> None:
+        if self.queued:
+            self.queued = 0
+            self.pipeline.sync()
+            _COUNTER.round_trips += 1
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        from sqlalchemy import text
+        cursor = self._cursor(sql, params)
+        self._sync()
+        return self._rows(cursor)
 
-        result = self.connection.execute(text(sql), dict(params or {}))
-        if not result.returns_rows:
-            return []
-        row_class = type("Row", (_Row,), {"__slots__": (), "names": {name: i for i, name in enumerate(result.keys())}})
-        return [row_class(row) for row in result.all()]
+    def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        cursors = [self._cursor(sql, params) for sql, params in statements]
+        self._sync()
+        return [self._rows(cursor) for cursor in cursors]
+
+    def send(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self._cursor(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        from sqlalchemy import text
-
         if rows:
-            self.connection.execute(text(sql), [dict(row) for row in rows])
+            self.connection.cursor().executemany(pyformat(sql), [dict(row) for row in rows])
+            self.queued += 1
+
+    def commit(self) -> None:
+        """COMMIT goes with everything still queued: one round trip."""
+        self.connection.execute("COMMIT", prepare=False)
+        self.queued += 1
+        self._sync()
+
+
+class RoundTrips:
+    """Waits for the PostgreSQL server since the process began (the connection's own handshake excluded)."""
+
+    round_trips = 0
+
+
+_COUNTER = RoundTrips()
+
+
+def round_trips() -> int:
+    return _COUNTER.round_trips
+
+
+_ROW_CLASSES: dict[tuple[str, ...], type[_Row]] = {}
+
+
+def _row_class(names: tuple[str, ...]) -> type[_Row]:
+    row_class = _ROW_CLASSES.get(names)
+    if row_class is None:
+        row_class = _ROW_CLASSES[names] = type(
+            "Row", (_Row,), {"__slots__": (), "names": {name: i for i, name in enumerate(names)}}
+        )
+    return row_class
 
 
 @dataclass(repr=False)
 class PostgresqlTarget:
-    """A PostgreSQL URL, parsed once by `locate`; SQLAlchemy gets these parts, never the user's text."""
+    """A PostgreSQL URL, parsed once by `locate`; psycopg and SQLAlchemy get these parts, never the user's text."""
 
     username: str | None
     password: str | None
@@ -112,6 +212,18 @@ class PostgresqlTarget:
             query=self.query,
         )
 
+    def connect_arguments(self) -> dict[str, Any]:
+        """psycopg's keywords; the URL's query options are libpq's own (sslmode, …), passed as they are."""
+        given = {
+            "user": self.username,
+            "password": self.password,
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.database,
+        }
+        present = {key: value for key, value in given.items() if value is not None}
+        return {"connect_timeout": 10, **present, **self.query}
+
 
 @dataclass
 class Database:
@@ -129,6 +241,8 @@ class Database:
     read_only: bool = False
     _connection: sqlite3.Connection | None = field(default=None, repr=False)
     _engine: Any = field(default=None, repr=False)
+    _postgresql_connection: Any = field(default=None, repr=False)
+    _pipeline: Any = field(default=None, repr=False)
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[Transaction]:
@@ -163,29 +277,79 @@ class Database:
         """Writers hold one transaction-level advisory lock, so they queue as SQLite's writers do.
 
         Every write also moves the wallet's clock row, so concurrent writers would conflict anyway; a
-        queue is simpler and fairer than retries. Reads see one snapshot (REPEATABLE READ).
+        queue is simpler and fairer than retries. Reads see one snapshot (REPEATABLE READ). The BEGIN,
+        the lock and the first statements go to the server together (pipeline mode).
         """
-        from sqlalchemy import exc, text
-
+        psycopg = _psycopg()
+        connection, pipeline = self.postgresql_connection()
         try:
-            with self._connect_postgresql() as connection:
-                isolation = "READ COMMITTED" if write else "REPEATABLE READ"
-                with connection.execution_options(isolation_level=isolation).begin():
-                    if write:
-                        connection.execute(text(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'"))
-                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
-                    yield _SqlAlchemyTransaction(connection, self.dialect)
-        except exc.OperationalError as error:
+            isolation = "READ COMMITTED" if write else "REPEATABLE READ"
+            tx = _PostgresqlTransaction(connection, pipeline)
+            tx.send(f"BEGIN ISOLATION LEVEL {isolation}")
+            if write:
+                tx.send(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
+                tx.send("SELECT pg_advisory_xact_lock(:key)", {"key": WRITER_LOCK})
+            try:
+                yield tx
+                tx.commit()
+            except BaseException:
+                self._rollback_postgresql(connection, pipeline)
+                raise
+        except psycopg.OperationalError as error:
+            self._close_postgresql_if_broken()
             raise self.postgresql_error(error) from None
 
-    def _connect_postgresql(self) -> Any:
-        """A connection; failing to connect at all (refused, bad option, unknown database) is one clear line."""
-        from sqlalchemy import exc
+    def _rollback_postgresql(self, connection: Any, pipeline: Any) -> None:
+        """Abandon the transaction; a connection the server dropped is closed (the next one reconnects)."""
+        import psycopg
 
         try:
-            return self.sqlalchemy_engine().connect()
-        except exc.DBAPIError as error:
+            connection.execute("ROLLBACK", prepare=False)
+            pipeline.sync()
+        except psycopg.Error:
+            with suppress(psycopg.Error):
+                connection.close()
+
+    def _close_postgresql_if_broken(self) -> None:
+        connection = self._postgresql_connection
+        if connection is not None and (connection.closed or connection.info.transaction_status != 0):
+            with suppress(Exception):
+                connection.close()
+            self._postgresql_connection = None
+
+    def read_batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Several reads in one round trip; on PostgreSQL each its own statement (no BEGIN, no COMMIT)."""
+        if self.dialect == "sqlite":
+            with self.transaction(write=False) as tx:
+                return tx.execute_batch(statements)
+        psycopg = _psycopg()
+        connection, pipeline = self.postgresql_connection()
+        try:
+            return _PostgresqlTransaction(connection, pipeline).execute_batch(statements)
+        except psycopg.OperationalError as error:
+            self._close_postgresql_if_broken()
             raise self.postgresql_error(error) from None
+
+    def postgresql_connection(self) -> tuple[Any, Any]:
+        """The command's one connection, in pipeline mode for its whole life (autocommit: marginctl says
+        BEGIN itself); failing to connect at all (refused, bad option, unknown database) is one clear line."""
+        connection = self._postgresql_connection
+        if connection is not None and not connection.closed:
+            return connection, self._pipeline
+        assert self.postgresql is not None
+        psycopg = _psycopg()
+        try:
+            connection = psycopg.connect(autocommit=True, **self.postgresql.connect_arguments())
+            # In pipeline mode for the connection's whole life: leaving it costs a round trip. Entered
+            # as `Connection.pipeline()` does, without its generator (closed after the connection, at the
+            # process's end, that one warns on stderr).
+            pipeline = psycopg.Pipeline(connection)
+            connection._pipeline = pipeline
+            pipeline.__enter__()
+        except psycopg.Error as error:
+            raise self.postgresql_error(error) from None
+        self._postgresql_connection, self._pipeline = connection, pipeline
+        return connection, pipeline
 
     def postgresql_error(self, error: Any) -> Exception:
         return _translate_postgresql_error(error, self.shown)
@@ -233,15 +397,10 @@ class Database:
         return _sqlite_failure(error, self.shown)
 
     def sqlalchemy_engine(self) -> Any:
-        """The PostgreSQL engine; marginctl's commands and its migrations both connect through it."""
+        """The PostgreSQL engine Alembic runs on (the commands use psycopg directly)."""
         if self._engine is None:
             assert self.postgresql is not None
-            try:
-                import psycopg  # noqa: F401  (SQLAlchemy's dialect imports it; a missing extra is said plainly here)
-            except ImportError:
-                raise DatabaseError(
-                    "PostgreSQL support is not installed; install it with: pip install 'marginctl[postgres]'"
-                ) from None
+            _psycopg()  # SQLAlchemy's dialect imports it; a missing extra is said plainly here
             from sqlalchemy import create_engine
 
             self._engine = create_engine(
@@ -302,6 +461,20 @@ class Database:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+        if self._postgresql_connection is not None:
+            with suppress(Exception):  # closing a connection the server already dropped
+                self._postgresql_connection.close()
+            self._postgresql_connection = None
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL support is not installed; install it with: pip install 'marginctl[postgres]'"
+        ) from None
+    return psycopg
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
@@ -355,15 +528,18 @@ class TransactionConflict(Exception):
 
 
 def _translate_postgresql_error(error: Any, shown: str) -> Exception:
-    """Never the driver's text verbatim: it may name the server; the URL shown is masked."""
-    state = getattr(getattr(error, "orig", None), "sqlstate", None)
+    """Never the driver's text verbatim: it may name the server; the URL shown is masked.
+
+    `error` is psycopg's, or SQLAlchemy's wrapping one (`orig`) from a migration."""
+    original = getattr(error, "orig", None) or error
+    state = getattr(original, "sqlstate", None)
     if state in ("40001", "40P01"):
         return TransactionConflict(str(state))
     if state == "55P03":
         return DatabaseBusy(f"the wallet {shown} is busy (another marginctl is writing); try again")
     if state == "53100":
         return _disk_full(shown)
-    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    lines = str(original).strip().splitlines()
     return DatabaseError(f"cannot use the wallet {shown}: {mask_secrets(lines[0]) if lines else 'unknown error'}")
 
 

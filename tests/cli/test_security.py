@@ -131,7 +131,7 @@ def test_a_traceback_from_a_bug_masks_the_password_too(monkeypatch: pytest.Monke
     def broken(self: object) -> None:
         raise RuntimeError(f"cannot reach postgresql+psycopg://alice:{SECRET}@db.example/wallet?password={SECRET}")
 
-    monkeypatch.setattr(database.Database, "sqlalchemy_engine", broken)
+    monkeypatch.setattr(database.Database, "postgresql_connection", broken)  # the door that connects
     monkeypatch.setenv("MARGINCTL_DEBUG", "1")
     for extra in ([], ["--json"]):
         result = run_cli(["--db", f"postgresql+psycopg://alice:{SECRET}@db.example/wallet", "status", *extra])
