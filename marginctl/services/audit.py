@@ -12,26 +12,27 @@ from marginctl.domain.ledger import LENDING_POOL, Posting
 from marginctl.domain.money import from_text
 from marginctl.services.context import Context
 from marginctl.services.trading import open_order_holds
+from marginctl.store import audit as ledger_rows
 from marginctl.store import interest as interest_store
 
 
 def audit(context: Context) -> dict[str, Any]:
     with context.read() as tx:
-        accounts = tx.execute("SELECT id, name, is_system FROM accounts")
+        accounts = ledger_rows.all_accounts(tx)
         names = {int(row["id"]): str(row["name"]) for row in accounts}
         user_ids = [int(row["id"]) for row in accounts if not row["is_system"]]
         pool_id = next((int(row["id"]) for row in accounts if row["name"] == LENDING_POOL), -1)
         postings_by_entry: dict[int, list[Posting]] = defaultdict(list)
         malformed: list[checks.Violation] = []
-        entry_count = int(tx.execute("SELECT count(*) AS n FROM entries")[0]["n"])
-        for row in tx.execute("SELECT entry_id, account_id, wallet, asset, bucket, amount FROM postings"):
+        entry_count = ledger_rows.entry_count(tx)
+        for row in ledger_rows.all_postings(tx):
             amount = _amount(row["amount"], f"posting of entry {row['entry_id']}", malformed)
             if amount is not None:
                 postings_by_entry[int(row["entry_id"])].append(
                     Posting(int(row["account_id"]), str(row["wallet"]), str(row["asset"]), str(row["bucket"]), amount)
                 )
         materialized: dict[checks.BalanceKey, Decimal] = {}
-        for row in tx.execute("SELECT account_id, wallet, asset, bucket, amount FROM balances"):
+        for row in ledger_rows.all_balances(tx):
             where = f"{names.get(int(row['account_id']))} {row['wallet']} {row['asset']} {row['bucket']}"
             amount = _amount(row["amount"], where, malformed)
             if amount is not None:

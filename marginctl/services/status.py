@@ -14,6 +14,8 @@ from marginctl.domain.times import display_stored, to_storage
 from marginctl.services.context import Context, lookup_account
 from marginctl.services.quotes import asset_prices
 from marginctl.services.risk import Position, borrow_limits, lending_pool_free, wallet_position
+from marginctl.store import ledger
+from marginctl.store import risk as risk_store
 from marginctl.store.database import Row, Transaction
 
 #: Valuation totals are shown to 8 places, rounded down (the conservative direction for the user).
@@ -38,11 +40,7 @@ def status(context: Context, isolated_pair: str | None = None, all_wallets: bool
 def _wallets_in_use(tx: Transaction, account_id: int | None) -> list[str]:
     if account_id is None:
         return []
-    rows = tx.execute(
-        "SELECT DISTINCT wallet FROM balances WHERE account_id = :account_id AND amount <> 0",
-        {"account_id": account_id},
-    )
-    names = {str(row["wallet"]) for row in rows}
+    names = ledger.wallets_in_use(tx, account_id)
     order = {SPOT: 0, CROSS: 1}
     return sorted(names, key=lambda name: (order.get(name, 2), name))
 
@@ -137,18 +135,14 @@ def last_liquidation(tx: Transaction, account_id: int | None, wallet: str) -> di
     """The wallet's latest liquidation, from its `risk_events` row (the report as it was made), or None."""
     if account_id is None:
         return None
-    rows = tx.execute(
-        "SELECT entry_id, detail FROM risk_events WHERE account_id = :account_id AND wallet = :wallet "
-        "AND kind = 'liquidation' ORDER BY id DESC LIMIT 1",
-        {"account_id": account_id, "wallet": wallet},
-    )
-    if not rows:
+    row = risk_store.last_liquidation(tx, account_id, wallet)
+    if row is None:
         return None
-    detail = json.loads(str(rows[0]["detail"]))
+    detail = json.loads(str(row["detail"]))
     return {
         **{name: detail.get(name) for name in LAST_LIQUIDATION_FIELDS},
         "asset": detail.get("asset"),
-        "tranId": int(rows[0]["entry_id"]),
+        "tranId": int(row["entry_id"]),
     }
 
 

@@ -357,3 +357,12 @@ def finish_request(tx: Transaction, request_id: int, result: dict[str, Any]) -> 
         "UPDATE requests SET result = :result WHERE id = :id",
         {"id": request_id, "result": json.dumps(result)},
     )
+
+
+def wallets_in_use(tx: Transaction, account_id: int) -> set[str]:
+    """The wallets in which the account holds, owes or has locked anything."""
+    rows = tx.execute(
+        "SELECT DISTINCT wallet FROM balances WHERE account_id = :account_id AND amount <> 0",
+        {"account_id": account_id},
+    )
+    return {str(row["wallet"]) for row in rows}

@@ -160,3 +160,13 @@ def record_liquidation(tx: Transaction, values: dict[str, Any]) -> None:
         "VALUES (:account_id, :wallet, 'liquidation', :at, :level, :entry_id, :detail)",
         values,
     )
+
+
+def last_liquidation(tx: Transaction, account_id: int, wallet: str) -> Row | None:
+    """The wallet's latest liquidation event (its entry id and recorded report), or None."""
+    rows = tx.execute(
+        "SELECT entry_id, detail FROM risk_events WHERE account_id = :account_id AND wallet = :wallet "
+        "AND kind = 'liquidation' ORDER BY id DESC LIMIT 1",
+        {"account_id": account_id, "wallet": wallet},
+    )
+    return rows[0] if rows else None
