@@ -22,7 +22,7 @@ ALLOWED = {
     "store": {"store", "domain", "config"},
     "config": {"domain", "config"},
     "services": {"services", "store", "domain", "config"},
-    "cli": {"cli", "services", "domain", "config", "store"},
+    "cli": {"cli", "services", "domain", "config"},
 }
 
 #: SQL as this code writes it: upper-case keywords that start a statement or join its clauses.

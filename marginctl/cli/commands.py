@@ -9,6 +9,7 @@ from typing import Any
 
 from marginctl.cli import output
 from marginctl.cli.runner import Exit, GlobalOptions, run, say
+from marginctl.domain.margin import IN_DANGER
 
 
 def refuse_isolated_with_all(isolated: str | None, all_wallets: bool, as_json: bool) -> None:
@@ -16,10 +17,6 @@ def refuse_isolated_with_all(isolated: str | None, all_wallets: bool, as_json: b
     if isolated and all_wallets:
         output.report_error("invalid_input", "--isolated and --all cannot be combined", as_json)
         raise Exit(output.EXIT_USAGE)
-
-
-#: The statuses at which `status --check` exits 4.
-IN_DANGER = ("MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION")
 
 
 def status(options: GlobalOptions, isolated: str | None, all_wallets: bool, check: bool, as_json: bool) -> None:

@@ -113,6 +113,8 @@ def margin_level(asset_value: Decimal, liability_value: Decimal) -> Decimal | No
 
 #: What Binance answers for marginLevel and collateralMarginLevel when a wallet owes nothing.
 NO_DEBT_MARGIN_LEVEL = "999"
+#: The statuses at which a wallet is warned and the risk check acts (a margin call or a liquidation).
+IN_DANGER = ("MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION")
 
 
 def margin_level_text(level: Decimal | None) -> str:

@@ -22,15 +22,12 @@ from typing import Any
 from marginctl.domain.clock import floor_hour, hours_after
 from marginctl.domain.interest import hours_owed
 from marginctl.domain.ledger import LENDING_POOL
-from marginctl.domain.margin import margin_level_status
+from marginctl.domain.margin import IN_DANGER, margin_level_status
 from marginctl.domain.money import ZERO, format_amount
 from marginctl.domain.times import parse_time, to_display, to_storage
 from marginctl.services.catch_up import InterestCharger, Loan, loans_due
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.store import interest as store
-
-#: The risk statuses a check acts on (a margin call, or a liquidation).
-ACTED_ON = ("MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION")
 
 
 @dataclass
@@ -67,6 +64,7 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
         summary.hours += hours_owed(min(loan.accrued_through for loan in loans), until)
         while loans:
             loans = _accrue_phase(scope, until, summary, report, book, charger, prices, loans)
+        charger.flush()  # the hours after a last liquidation, held back until it was booked
     finally:
         if collecting:
             gc.enable()
@@ -101,7 +99,7 @@ def _accrue_phase(
         level = book.level(key, prices)
         if level is False:
             continue
-        if margin_level_status(level, config.rules_for(key[1])) in ACTED_ON:
+        if margin_level_status(level, config.rules_for(key[1])) in IN_DANGER:
             watched.add(key)
     if watched:
         # Every loan's place in the batch, in the order loaded, as when every loan went hour by hour.
@@ -126,9 +124,10 @@ def _accrue_phase(
     # check records keeps its own copy.
     hour_scope = dataclasses.replace(scope, request_id=None)
 
-    def write_pending() -> None:
-        """Write what is charged so far: the other loans through `target`, the watched ones through this hour."""
-        charger.flush()
+    def write_pending(through: datetime | None = None) -> None:
+        """Write what is charged so far: the watched loans through this hour, the others through `through`
+        (before a liquidation: its hour) or through `target`."""
+        charger.flush(through)
         store.mark_accrued(tx, target)
         store.set_clocks(
             tx,
@@ -155,7 +154,9 @@ def _accrue_phase(
         hour_scope.at = hour
         if charger.full():
             write_pending()
-        hour_report = check_risk(hour_scope, None, watched_book, before_changes=write_pending, prices=prices)
+        hour_report = check_risk(
+            hour_scope, None, watched_book, before_changes=lambda: write_pending(hour_scope.at), prices=prices
+        )
         if hour_report.margin_calls or hour_report.liquidations:
             report.extend(hour_report)
         if hour_report.liquidations:

@@ -31,9 +31,9 @@ from marginctl.store import ledger
 from marginctl.store.database import Transaction
 
 PERIODIC = "PERIODIC"
-#: A catch-up writes its charges in batches of whole hours holding this many hourly rows (~120 bytes each
-#: in memory when they were rows; now a run per loan and batch): 24 hours of 10,000 loans fit in one, and
-#: 2000 to 2099 (876,599 boundaries) of one loan is 4.
+#: A catch-up writes its charges in batches of whole hours holding this many hourly rows (each batch one
+#: entry per account and a run per loan): 24 hours of 10,000 loans fit in one, and 2000 to 2099 (876,599
+#: boundaries) of one loan is 4.
 FLUSH_ROWS = 250_000
 
 
@@ -156,13 +156,26 @@ class InterestCharger:
     def full(self) -> bool:
         return sum(run.hours for _, runs in self.pending.values() for run in runs) >= FLUSH_ROWS
 
-    def flush(self) -> None:
+    def flush(self, through: datetime | None = None) -> None:
         """Write what is pending, in batches of whole hours of at least FLUSH_ROWS hourly rows (as an
-        hour-by-hour catch-up wrote them), each one `interest` entry per account with one posting per loan."""
+        hour-by-hour catch-up wrote them), each one `interest` entry per account with one posting per loan.
+
+        With `through`, only the hours up to it are written and the later ones stay pending: a liquidation at
+        that hour is then booked after every interest hour before it and before every hour after it.
+        """
         if not self.pending:
             return
         pending = [(loan, runs) for loan, runs in self.pending.values() if runs]
         self.pending = {}
+        if through is not None:
+            now = []
+            for loan, runs in pending:
+                before, after = split_runs(runs, [through])
+                if before:
+                    now.append((loan, before))
+                if after:
+                    self.pending[(loan.account_id, loan.wallet, loan.asset)] = (loan, after)
+            pending = now
         ends = batch_ends(((run.first_hour, run.hours) for _, runs in pending for run in runs), FLUSH_ROWS)
         if not ends:
             self._write(pending)

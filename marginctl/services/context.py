@@ -30,6 +30,7 @@ from marginctl.domain.ledger import SYSTEM_ACCOUNTS
 from marginctl.domain.names import validate_account_name
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.store import book, ledger
+from marginctl.store.book import LAST_EVENT_KEY
 from marginctl.store.database import Database, Row, Transaction
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 DEFAULT_ACCOUNT = "main"
 CONFLICT_RETRIES = 5
-LAST_EVENT_KEY = "last_event_at"
 
 
 @dataclass

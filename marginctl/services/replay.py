@@ -21,6 +21,7 @@ from marginctl.domain.names import CROSS, pair_assets, parse_pair
 from marginctl.domain.quiet_band import Band, OpenOrder, in_danger, order_band, risk_band
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.services.context import Context, WriteScope, advance_clock, run_write
+from marginctl.store import interest as interest_store
 from marginctl.store import orders as orders_store
 from marginctl.store import prices as prices_store
 
@@ -231,5 +232,5 @@ class _Watch:
         return self.band.contains(price)
 
     def next_accrual_hour(self) -> datetime | None:
-        hour = prices_store.first_unaccrued_hour(self.scope.tx)
+        hour = interest_store.first_unaccrued_hour(self.scope.tx)
         return from_storage(hour) + ONE_HOUR if hour else None

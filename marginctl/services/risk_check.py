@@ -37,6 +37,7 @@ from marginctl.store import orders as orders_store
 from marginctl.store import risk as risk_store
 from marginctl.store.database import Transaction
 from marginctl.store.ledger import account_by_id
+from marginctl.store.risk import WalletKey
 
 #: Binance repeats the margin-call notice every 24 hours.
 MARGIN_CALL_REPEAT = timedelta(hours=24)
@@ -57,9 +58,6 @@ class RiskReport:
 
     def as_json(self) -> dict[str, Any]:
         return {"marginCalls": self.margin_calls, "liquidations": self.liquidations}
-
-
-WalletKey = tuple[int, str]
 
 
 @dataclass

@@ -7,7 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from marginctl.config import Config
-from marginctl.domain.margin import liquidation_price, margin_level_status, margin_level_text, max_transferable
+from marginctl.domain.margin import (
+    IN_DANGER,
+    liquidation_price,
+    margin_level_status,
+    margin_level_text,
+    max_transferable,
+)
 from marginctl.domain.money import div, format_amount, format_ratio, round_down
 from marginctl.domain.names import CROSS, SPOT, is_margin_wallet, pair_assets, parse_pair
 from marginctl.domain.times import display_stored, to_storage
@@ -144,10 +150,6 @@ def last_liquidation(tx: Transaction, account_id: int | None, wallet: str) -> di
         "asset": detail.get("asset"),
         "tranId": int(row["entry_id"]),
     }
-
-
-#: The statuses at which `status` warns and says what to do.
-IN_DANGER = ("MARGIN_CALL", "PRE_LIQUIDATION", "FORCE_LIQUIDATION")
 
 
 def _risk_actions(config: Config, position: Position, cooling_off: bool) -> list[str]:

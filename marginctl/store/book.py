@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from marginctl.domain.clock import floor_hour
 from marginctl.domain.money import from_text
 from marginctl.domain.rules import RulesVersion
 from marginctl.domain.times import from_storage, to_storage
@@ -82,7 +83,7 @@ class WriteBook:
 
     def loans_due(self, at: datetime) -> bool:
         """Whether a loan clock of the account is before `at`'s hour: a catch-up is owed first."""
-        hour = to_storage(at.replace(minute=0, second=0, microsecond=0))
+        hour = to_storage(floor_hour(at))
         return any(accrued_through < hour for _, _, accrued_through in self.loan_clocks)
 
 

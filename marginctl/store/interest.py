@@ -234,3 +234,9 @@ def periodic_runs(tx: Transaction) -> list[tuple[int, str, str, datetime, int]]:
             "WHERE periodic_hour IS NOT NULL"
         )
     ]
+
+
+def first_unaccrued_hour(tx: Transaction) -> str | None:
+    """The earliest hour boundary through which some loan has been charged (the replay's next accrual)."""
+    rows = tx.execute("SELECT min(accrued_through) AS hour FROM loan_accruals")
+    return str(rows[0]["hour"]) if rows and rows[0]["hour"] else None

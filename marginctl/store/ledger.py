@@ -316,15 +316,6 @@ def set_meta(tx: Transaction, key: str, value: str) -> None:
     )
 
 
-def find_request(tx: Transaction, account_id: int, client_id: str) -> Row | None:
-    rows = tx.execute(
-        "SELECT id, command, fingerprint, result FROM requests "
-        "WHERE account_id = :account_id AND client_id = :client_id",
-        {"account_id": account_id, "client_id": client_id},
-    )
-    return rows[0] if rows else None
-
-
 def start_request(
     tx: Transaction, account_id: int, client_id: str, command: str, fingerprint: str, at: datetime
 ) -> int:

@@ -13,15 +13,9 @@ def recorded_prices(tx: Transaction) -> list[Row]:
 
 
 def record_price(tx: Transaction, pair: str, price: Decimal, at: str, source: str) -> None:
-    """The pair's last price is now `price` (one row per pair)."""
-    tx.execute(
+    """The pair's last price is now `price` (one row per pair); queued, nothing waits for its answer."""
+    tx.send(
         "INSERT INTO prices (pair, price, at, source) VALUES (:pair, :price, :at, :source) "
         "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
         {"pair": pair, "price": price, "at": at, "source": source},
     )
-
-
-def first_unaccrued_hour(tx: Transaction) -> str | None:
-    """The earliest hour boundary through which some loan has been charged (the replay's next accrual)."""
-    rows = tx.execute("SELECT min(accrued_through) AS hour FROM loan_accruals")
-    return str(rows[0]["hour"]) if rows and rows[0]["hour"] else None

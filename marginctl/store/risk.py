@@ -12,6 +12,7 @@ from marginctl.domain.money import from_text
 from marginctl.domain.reach import Reach
 from marginctl.store import ledger
 from marginctl.store.database import Row, Transaction
+from marginctl.store.orders import KEY_MARGIN
 
 WalletKey = tuple[int, str]
 RawWallet = dict[str, dict[str, Decimal]]
@@ -24,7 +25,6 @@ REACH_RULES = "reach_rules"
 SCAN_ABOVE = 2000
 
 #: A float keeps about 16 significant digits; one part in 10⁹ on each side covers its rounding many times over.
-KEY_MARGIN = 1e-9
 
 
 def owing_balances(tx: Transaction, keys: Iterable[WalletKey] | None = None) -> dict[WalletKey, RawWallet]:

@@ -329,6 +329,34 @@ def test_accrue_liquidates_at_the_hour_the_interest_pushes_the_level_to_1_1(wall
     assert_audit_clean(wallet, t("02:01:00", "2026-02-02"))
 
 
+def test_an_accrue_that_liquidates_books_other_accounts_hours_on_either_side_of_the_liquidation(wallet: Wallet) -> None:
+    """The journal stays in time order: another account's interest up to the liquidation's hour is booked
+    before it, its later hours after it (tranIds rise with time across accounts)."""
+    open_long(wallet)
+    assert wallet.ok("price", "set", "BTC/USDT", "44050", now=t("10:03:00"))["liquidations"] == []
+    wallet.ok("accounts", "create", "bob", now=t("10:04:00"))
+    wallet.ok("deposit", "USDT", "1000", now=t("10:05:00"), account="bob")
+    wallet.ok("transfer", "USDT", "1000", "--yes", now=t("10:06:00"), account="bob")
+    wallet.ok("borrow", "USDT", "100", "--yes", now=t("10:07:00"), account="bob")  # level 1100 / 100.001: NORMAL
+    summary = wallet.ok("accrue", "--until", t("02:00:00", "2026-02-02"), now=t("02:00:00", "2026-02-02"))
+    (liquidation,) = summary["liquidations"]
+    assert liquidation["time"] == t("23:00:00")  # as in the test above: the 13th hour, 23:00
+    main_entries = wallet.ok("history", "--limit", "100", now=t("02:01:00", "2026-02-02"))
+    liquidated = next(entry for entry in main_entries if entry["kind"] == "liquidation")
+    bob = [
+        entry for entry in wallet.ok("history", "--kind", "interest", now=t("02:01:00", "2026-02-02"), account="bob")
+    ]
+    # bob's ON_BORROW hour (100 × 0.00001 = 0.001) and hours 11:00 … 23:00 (13 × 0.001 = 0.013) come before
+    # the liquidation: 0.014; hours 00:00 … 02:00 (3 × 0.001 = 0.003) after it
+    before = [entry for entry in bob if entry["tranId"] < liquidated["tranId"]]
+    after = [entry for entry in bob if entry["tranId"] > liquidated["tranId"]]
+    assert sum_of([change["amount"] for entry in before for change in entry["changes"]]) == Decimal("0.014")
+    assert sum_of([change["amount"] for entry in after for change in entry["changes"]]) == Decimal("0.003")
+    assert all(entry["time"] <= liquidated["time"] for entry in before)
+    assert all(entry["time"] > liquidated["time"] for entry in after)
+    assert_audit_clean(wallet, t("02:01:00", "2026-02-02"))
+
+
 # --- a short liquidated on a rising price (hand-worked) ----------------------------------------------------
 
 
