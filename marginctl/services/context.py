@@ -265,15 +265,7 @@ def seed_if_new(context: Context, write: bool = True) -> None:
 
 def lookup_account(tx: Transaction, context: Context) -> Row | None:
     """The command's user account; `main` exists implicitly until first written."""
-    account = ledger.find_account(tx, context.account_name)
-    if account is not None and account["is_system"]:
-        raise UnknownAccount(f"{context.account_name!r} is a system account; choose a user account")
-    if account is None and context.account_name != DEFAULT_ACCOUNT:
-        raise UnknownAccount(
-            f"no account {context.account_name!r} in this wallet; "
-            f"create it with: marginctl accounts create {context.account_name}"
-        )
-    return account
+    return _checked_account(ledger.find_account(tx, context.account_name), context)
 
 
 def validate_client_id(client_id: str | None) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 from marginctl.domain import oco as rules
 from marginctl.domain.orders import NEW
 from marginctl.domain.times import to_storage
+from marginctl.store import orders
 from marginctl.store.database import Row, Transaction
 
 
@@ -34,15 +35,17 @@ def insert_list(tx: Transaction, account_id: int, client_id: str | None, wallet:
 
 def insert_leg(tx: Transaction, leg: dict[str, Any]) -> int:
     """A leg as a NEW order of list `leg["list_id"]`, nothing locked yet (the caller locks the list's funds)."""
-    rows = tx.execute(
-        "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, "
-        "orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
-        "created_at, updated_at, order_list_id) VALUES (:account_id, NULL, :wallet, :pair, :side, :type, :price, "
-        ":stop_price, :triggered, :orig_qty, 0, 0, :new, :side_effect, :locked_asset, 0, :borrowed, :at, :at, "
-        ":list_id) RETURNING id",
-        {**leg, "new": NEW, "triggered": False, "at": to_storage(leg["at"])},
+    values = {key: value for key, value in leg.items() if key != "list_id"}
+    return orders.insert_order(
+        tx,
+        {
+            **values,
+            "client_order_id": None,
+            "triggered": False,
+            "order_list_id": leg["list_id"],
+            "at": to_storage(leg["at"]),
+        },
     )
-    return int(rows[0]["id"])
 
 
 def order_list(tx: Transaction, list_id: int) -> Row:

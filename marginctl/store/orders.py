@@ -30,14 +30,15 @@ STOP_KEY = "CAST(stop_price AS DOUBLE PRECISION)"
 
 
 def insert_order(tx: Transaction, values: dict[str, Any]) -> int:
-    """A new order: `values` holds every column but id, executed_qty, quote_qty, status and locked_amount."""
+    """A new order: `values` holds every column but id, executed_qty, quote_qty, status and locked_amount
+    (`order_list_id` only for an OCO leg)."""
     rows = tx.execute(
         "INSERT INTO orders (account_id, client_order_id, wallet, pair, side, type, price, stop_price, triggered, "
         "orig_qty, executed_qty, quote_qty, status, side_effect, locked_asset, locked_amount, borrowed_amount, "
-        "created_at, updated_at) VALUES (:account_id, :client_order_id, :wallet, :pair, :side, :type, :price, "
-        ":stop_price, :triggered, :orig_qty, 0, 0, 'NEW', :side_effect, :locked_asset, 0, :borrowed, :at, :at) "
-        "RETURNING id",
-        values,
+        "created_at, updated_at, order_list_id) VALUES (:account_id, :client_order_id, :wallet, :pair, :side, "
+        ":type, :price, :stop_price, :triggered, :orig_qty, 0, 0, 'NEW', :side_effect, :locked_asset, 0, "
+        ":borrowed, :at, :at, :order_list_id) RETURNING id",
+        {"order_list_id": None, **values},
     )
     return int(rows[0]["id"])
 
