@@ -1,8 +1,8 @@
 """marginctl's user folders (config, cache, data), as platformdirs finds them.
 
 A module of its own, beside resources.py, so config.py and store/ ask the same door. platformdirs is
-imported only when a folder is asked for (about 4 ms a start, measured: it imports tempfile and random);
-a command given `--db` and `--config` never asks. XDG paths are not worked out by hand (the brief).
+imported only when a folder is asked for (about 4 ms, measured: it imports tempfile and random); XDG
+paths are not worked out by hand.
 """
 
 from __future__ import annotations

@@ -577,9 +577,9 @@ def _translate_sqlite_error(error: sqlite3.Error, shown: str) -> MarginctlError 
 
 
 def default_wallet_path() -> Path:
-    from platformdirs import user_data_path
+    from marginctl.folders import user_folder
 
-    return user_data_path("marginctl") / "wallet.db"
+    return user_folder("data") / "wallet.db"
 
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
