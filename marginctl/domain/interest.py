@@ -19,6 +19,7 @@ from typing import NamedTuple
 from marginctl.domain.audit import Violation
 from marginctl.domain.clock import floor_hour
 from marginctl.domain.margin import hourly_interest
+from marginctl.domain.rules import rate_in_force
 from marginctl.domain.times import to_storage
 
 ONE_HOUR = timedelta(hours=1)
@@ -59,7 +60,7 @@ def rate_runs(
     end = floor_hour(after) + hours * ONE_HOUR
     while hour <= end:
         index = bisect_left(change_times, hour)
-        rate = rates[max(index - 1, 0)]
+        rate = rate_in_force(change_times, rates, hour)
         # The rate holds until the first hour after the next change (if any is left).
         stop = end if index >= len(change_times) else min(end, floor_hour(change_times[index]))
         count = (stop - hour) // ONE_HOUR + 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -67,6 +67,13 @@ def in_force(versions: list[RulesVersion], moment: datetime) -> RulesVersion:
     return chosen
 
 
+def rate_in_force(change_times: Sequence[datetime], rates: Sequence[Decimal], moment: datetime) -> Decimal:
+    """The rate of the hour at `moment`: the newest set strictly before it, else the first (`rates` pairs
+    with `change_times`). A change effective at T applies to the hours after T: the hour starting at T was
+    charged (by the change's own catch-up) before the change was recorded."""
+    return rates[max(bisect_left(change_times, moment) - 1, 0)]
+
+
 class RateHistory:
     """Each asset's daily interest rate over time: the rate in force in an hour is the newest set at or before it."""
 
@@ -90,10 +97,7 @@ class RateHistory:
         times = self.times.get(asset)
         if not times:
             return default
-        # A change effective at T applies to the hours after T: the hour starting at T was charged (by the
-        # change's own catch-up) before the change was recorded.
-        index = bisect_left(times, moment) - 1
-        return self.rates[asset][max(index, 0)]
+        return rate_in_force(times, self.rates[asset], moment)
 
     def changes(self) -> list[tuple[str, Decimal, datetime]]:
         """(asset, daily rate, effective time) per change, newest first (Binance's interestRateHistory)."""

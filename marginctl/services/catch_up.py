@@ -12,7 +12,6 @@ refuses a second run from the same hour.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
@@ -24,7 +23,7 @@ from marginctl.domain.interest import ONE_HOUR, Run, batch_ends, hours_owed, loa
 from marginctl.domain.ledger import INTEREST, INTEREST_RECEIVABLE, LENDING_POOL, Posting
 from marginctl.domain.margin import hourly_interest
 from marginctl.domain.money import ZERO, from_text
-from marginctl.domain.rules import RateHistory
+from marginctl.domain.rules import RateHistory, rate_in_force
 from marginctl.domain.times import from_storage, to_display, to_storage
 from marginctl.store import interest as store
 from marginctl.store import ledger
@@ -133,7 +132,7 @@ class InterestCharger:
             times, rates = self.schedule[loan.asset]
             if loan.principal <= 0:
                 continue
-            rate = rates[max(bisect_left(times, hour) - 1, 0)] if times else rates[0]
+            rate = rate_in_force(times, rates, hour) if times else rates[0]
             key = (loan.asset, loan.principal, rate)
             interest = self.memo.get(key)
             if interest is None:
