@@ -439,16 +439,7 @@ def accrue(
     as_json: JsonFlag = False,
 ) -> None:
     """Charge every hourly interest due since the last run, for every account, exactly once; then risk-check."""
-    from marginctl.services import accrual
-
-    def render(result: Any) -> None:
-        totals = ", ".join(f"{amount} {asset}" for asset, amount in result["interest"].items()) or "nothing"
-        _say(
-            f"Accrued {result['hoursProcessed']} hour(s) up to {result['until']}: "
-            f"{result['charges']} charge(s), {totals}."
-        )
-
-    run(ctx.obj, as_json, lambda context: accrual.accrue(context, until, client_id), render, risk_lines=True)
+    commands.accrue(ctx.obj, until, client_id, as_json)
 
 
 @app.command()
@@ -496,16 +487,7 @@ def price_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Record a market price."""
-    from marginctl.services import prices
-
-    def render(result: Any) -> None:
-        _say(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
-        if result["triggered"] or result["filled"]:
-            _say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
-
-    run(
-        ctx.obj, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True
-    )
+    commands.price_set(ctx.obj, pair, price, at, client_id, as_json)
 
 
 @price_app.command("import")

@@ -1,4 +1,5 @@
-"""The bodies of the commands that also run without Typer (see fast.py): `status` and `deposit`.
+"""The bodies of the commands that also run without Typer (see fast.py): `status`, `deposit`, `accrue` and
+`price set`.
 
 app.py's Typer commands of the same name call these functions, so both doors run the same code.
 """
@@ -48,6 +49,32 @@ def deposit(options: GlobalOptions, asset: str, amount: str, client_id: str | No
     from marginctl.services import funds
 
     run(options, as_json, lambda context: funds.deposit(context, asset, amount, client_id), render_move)
+
+
+def accrue(options: GlobalOptions, until: str | None, client_id: str | None, as_json: bool) -> None:
+    from marginctl.services import accrual
+
+    def render(result: Any) -> None:
+        totals = ", ".join(f"{amount} {asset}" for asset, amount in result["interest"].items()) or "nothing"
+        say(
+            f"Accrued {result['hoursProcessed']} hour(s) up to {result['until']}: "
+            f"{result['charges']} charge(s), {totals}."
+        )
+
+    run(options, as_json, lambda context: accrual.accrue(context, until, client_id), render, risk_lines=True)
+
+
+def price_set(
+    options: GlobalOptions, pair: str, price: str, at: str | None, client_id: str | None, as_json: bool
+) -> None:
+    from marginctl.services import prices
+
+    def render(result: Any) -> None:
+        say(f"{result['pair']} {result['price']} at {result['time']} ({result['source']})")
+        if result["triggered"] or result["filled"]:
+            say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
+
+    run(options, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True)
 
 
 def render_move(result: dict[str, Any]) -> None:

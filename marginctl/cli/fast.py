@@ -1,7 +1,7 @@
-"""The entry point: `status` and `deposit` in their plain forms run without importing Typer.
+"""The entry point: `status`, `deposit`, `accrue` and `price set` in their plain forms run without Typer.
 
-Importing Typer (with its vendored Click) is about 3× `python -c pass`, half of `status --json`; a
-cron job or a script runs these two commands most. A command line is taken here only when every token
+Importing Typer (with its vendored Click) is about 3× `python -c pass`, half of `status --json`; cron
+runs `accrue`, and a script or a price feed runs the other three most. A command line is taken here only when every token
 is one this grammar knows (the options of app.py's commands of the same name, each at most once, with a
 plain value); anything else (help, a typo, a missing argument, `-5`, `--`) goes to the Typer app,
 which says what is wrong exactly as before. tests/cli/test_startup.py checks that this grammar is the
@@ -52,6 +52,19 @@ COMMANDS = {
         flags={"--json": "as_json"},
         run=commands.deposit,
     ),
+    "accrue": Grammar(
+        arguments=(),
+        options={"--until": "until", "--client-id": "client_id"},
+        flags={"--json": "as_json"},
+        run=commands.accrue,
+    ),
+    # A command of a group is named by its words.
+    "price set": Grammar(
+        arguments=("pair", "price"),
+        options={"--at": "at", "--client-id": "client_id"},
+        flags={"--json": "as_json"},
+        run=commands.price_set,
+    ),
 }
 
 #: Set by a shell asking Click for completions: that is Typer's to answer.
@@ -89,7 +102,12 @@ def parse(tokens: Sequence[str], environ: Mapping[str, str]) -> Callable[[], Non
             return None
         given[found[0]] = found[1]
         index = found[2]
-    grammar = COMMANDS.get(tokens[index]) if index < len(tokens) else None
+    grammar = None
+    for words in (2, 1):
+        if grammar is None and index + words <= len(tokens):
+            grammar = COMMANDS.get(" ".join(tokens[index : index + words]))
+            if grammar is not None:
+                index += words - 1
     if grammar is None:
         return None
     options = GlobalOptions(

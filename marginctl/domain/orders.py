@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from typing import NamedTuple
 
 from marginctl.domain.clock import hours_after
 from marginctl.domain.errors import InvalidAmount, InvalidInput, MinNotional
+from marginctl.domain.ledger import FREE, LOCKED, Posting
 from marginctl.domain.margin import hourly_interest
 from marginctl.domain.money import MONEY_CONTEXT, div, mul, parse_amount, round_down, round_up
 from marginctl.domain.names import echoed, match_name
@@ -119,6 +121,52 @@ def fill(side: str, quantity: Decimal, price: Decimal, fee_rate: Decimal, base_p
     gross = round_down(notional, quote_places)
     fee = round_up(mul(gross, fee_rate), quote_places)
     return Fill(quantity, price, gross, quantity, fee, gross - fee)
+
+
+class FilledOrder(NamedTuple):
+    """A fill decided: its amounts and the two journal entries it books (`fee` is empty without a fee)."""
+
+    result: Fill
+    received_asset: str
+    trade: list[Posting]
+    fee: list[Posting]
+
+
+def fill_entries(
+    account_id: int,
+    wallet: str,
+    assets: tuple[str, str],
+    side: str,
+    result: Fill,
+    locked: Decimal,
+    exchange_id: int,
+    fees_id: int,
+) -> FilledOrder:
+    """The entries of a whole fill against the exchange: a `trade` entry with the gross amounts (what the
+    order held leaves `locked`), then a `fee` entry from the asset received to the fees account.
+
+    A buy resting at its limit pays exactly what it locked; one filling below its limit gets the rest back
+    to free. `assets` is (base, quote); `locked` is 0 for an order that never rested.
+    """
+    base, quote = assets
+    paid_asset, received_asset = (quote, base) if side == BUY else (base, quote)
+    gross = result.received + result.fee
+    trade = [
+        Posting(account_id, wallet, paid_asset, LOCKED, -locked),
+        Posting(account_id, wallet, paid_asset, FREE, locked - result.paid),
+        Posting(exchange_id, "spot", paid_asset, FREE, result.paid),
+        Posting(exchange_id, "spot", received_asset, FREE, -gross),
+        Posting(account_id, wallet, received_asset, FREE, gross),
+    ]
+    fee = (
+        [
+            Posting(account_id, wallet, received_asset, FREE, -result.fee),
+            Posting(fees_id, "spot", received_asset, FREE, result.fee),
+        ]
+        if result.fee
+        else []
+    )
+    return FilledOrder(result, received_asset, [posting for posting in trade if posting.amount != 0], fee)
 
 
 def hold_for(side: str, quantity: Decimal, price: Decimal, quote_places: int) -> Decimal:

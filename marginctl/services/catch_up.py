@@ -242,6 +242,11 @@ class InterestCharger:
         store.insert_runs(self.tx, rows)
 
 
+def accounts_with_loans_due(tx: Transaction, at: datetime, account_ids: list[int]) -> set[int]:
+    """Which of these accounts `catch_up_account` would charge at `at`."""
+    return store.accounts_with_loans_due(tx, floor_hour(at), account_ids)
+
+
 def catch_up_account(tx: Transaction, config: Config, account_id: int, at: datetime) -> None:
     """Charge the boundaries an account's loans have passed, before anything changes a principal."""
     target = floor_hour(at)

@@ -23,9 +23,8 @@ from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
 from marginctl.domain.names import CROSS, echoed, is_keyword, match_name, pair_assets, parse_pair
 from marginctl.domain.prices import parse_price, price_places
 from marginctl.domain.times import to_storage
-from marginctl.services import order_lists
+from marginctl.services import catch_up, order_lists
 from marginctl.services.cancelling import cancel_order
-from marginctl.services.catch_up import catch_up_account
 from marginctl.services.context import Context, WriteScope, lookup_account, refuse_while_cooling_off, run_write
 from marginctl.services.loans import ALL, lend, repay_record, settle_debt
 from marginctl.services.order_views import order_view
@@ -325,42 +324,22 @@ def _fill(
     AUTO_REPAY, the repay record. `prices`: the valuation prices, when the caller has them already.
     """
     config = scope.config
-    fee_rate = config.fees.maker if maker else config.fees.taker
     wallet = str(order["wallet"])
     pair = str(order["pair"])
     side = str(order["side"])
     base, quote = pair_assets(pair)
     base_places, quote_places = config.places(base), config.places(quote)
     quantity = from_text(order["orig_qty"])
-    result = rules.fill(side, quantity, price, fee_rate, base_places, quote_places)
-    paid_asset, received_asset = (quote, base) if side == rules.BUY else (base, quote)
-    exchange_id, fees_id = scope.system_ids[EXCHANGE], scope.system_ids[FEES]
-    locked = from_text(order["locked_amount"]) if from_locked else ZERO
-    gross = result.received + result.fee
-    postings = [
-        Posting(scope.account_id, wallet, paid_asset, LOCKED, -locked),
-        # A buy resting at its limit paid exactly what it locked; one filling below its limit gets the rest back.
-        Posting(scope.account_id, wallet, paid_asset, FREE, locked - result.paid),
-        Posting(exchange_id, "spot", paid_asset, FREE, result.paid),
-        Posting(exchange_id, "spot", received_asset, FREE, -gross),
-        Posting(scope.account_id, wallet, received_asset, FREE, gross),
-    ]
-    entry_id = scope.post(
-        "trade",
-        [posting for posting in postings if posting.amount != 0],
-        memo=f"order {order['id']} {side} {quantity} {base} at {price}",
-    )
+    filled = _decide_fill(scope, order, price, maker=maker, from_locked=from_locked)
+    result = filled.result
+    received_asset = filled.received_asset
+    entry_id = scope.post("trade", filled.trade, memo=_trade_memo(order, quantity, base, price))
     prices = asset_prices(scope.tx, config) if prices is None else prices
-    trade_id = _record_trade(scope, order, price, quantity, result, received_asset, maker, entry_id, prices)
-    if result.fee:
-        scope.post(
-            "fee",
-            [
-                Posting(scope.account_id, wallet, received_asset, FREE, -result.fee),
-                Posting(fees_id, "spot", received_asset, FREE, result.fee),
-            ],
-            memo=f"{'maker' if maker else 'taker'} fee of order {order['id']} trade {trade_id}",
-        )
+    trade_id = orders_store.insert_trade(
+        scope.tx, _trade_values(scope, order, result, received_asset, maker, entry_id, prices)
+    )
+    if filled.fee:
+        scope.post("fee", filled.fee, memo=_fee_memo(maker, order, trade_id))
     orders_store.mark_filled(scope.tx, int(order["id"]), quantity, result.quote_amount, scope.at)
     repayment = None
     if order["side_effect"] == rules.AUTO_REPAY:
@@ -377,39 +356,90 @@ def _fill(
     return fill, repayment
 
 
-def _record_trade(
+def _decide_fill(scope: WriteScope, order: Row, price: Decimal, *, maker: bool, from_locked: bool) -> rules.FilledOrder:
+    """The whole order filled at `price`, decided by the domain from the order row and the wallet's rules."""
+    config = scope.config
+    base, quote = pair_assets(str(order["pair"]))
+    side = str(order["side"])
+    fee_rate = config.fees.maker if maker else config.fees.taker
+    result = rules.fill(side, from_text(order["orig_qty"]), price, fee_rate, config.places(base), config.places(quote))
+    return rules.fill_entries(
+        scope.account_id,
+        str(order["wallet"]),
+        (base, quote),
+        side,
+        result,
+        from_text(order["locked_amount"]) if from_locked else ZERO,
+        scope.system_ids[EXCHANGE],
+        scope.system_ids[FEES],
+    )
+
+
+def _book_fills(
+    scope: WriteScope, fills: list[tuple[WriteScope, Row, rules.FilledOrder]], prices: dict[str, Decimal]
+) -> None:
+    """Resting orders crossed by one price, booked as one batch, in their order: each fill's `trade` and
+    `fee` entries, its trade row and its order's new status; what `_fill` writes one by one."""
+    if not fills:
+        return
+    tx, at = scope.tx, scope.at
+    first_trade = orders_store.next_trade_id(tx)
+    entries = []
+    for number, (owner, order, filled) in enumerate(fills):
+        base, _ = pair_assets(str(order["pair"]))
+        memo = _trade_memo(order, filled.result.quantity, base, filled.result.price)
+        entries.append(ledger.NewEntry(owner.account_id, "trade", at, filled.trade, memo))
+        if filled.fee:
+            memo = _fee_memo(True, order, first_trade + number)
+            entries.append(ledger.NewEntry(owner.account_id, "fee", at, filled.fee, memo))
+    entry_ids = iter(ledger.post_entries(tx, entries, {owner.account_id for owner, _, _ in fills}))
+    trades = []
+    for number, (owner, order, filled) in enumerate(fills):
+        trade = _trade_values(owner, order, filled.result, filled.received_asset, True, next(entry_ids), prices)
+        trades.append({"id": first_trade + number, **trade})
+        if filled.fee:
+            next(entry_ids)
+    orders_store.insert_trades(tx, trades)
+    orders_store.mark_filled_many(
+        tx, [(int(order["id"]), filled.result.quantity, filled.result.quote_amount) for _, order, filled in fills], at
+    )
+
+
+def _trade_memo(order: Row, quantity: Decimal, base: str, price: Decimal) -> str:
+    return f"order {order['id']} {order['side']} {quantity} {base} at {price}"
+
+
+def _fee_memo(maker: bool, order: Row, trade_id: int) -> str:
+    return f"{'maker' if maker else 'taker'} fee of order {order['id']} trade {trade_id}"
+
+
+def _trade_values(
     scope: WriteScope,
     order: Row,
-    price: Decimal,
-    quantity: Decimal,
     result: rules.Fill,
     commission_asset: str,
     maker: bool,
     entry_id: int,
     prices: dict[str, Decimal],
-) -> int:
+) -> dict[str, Any]:
     """One row per fill (Binance's tradeId), with the quote asset's value for profit and loss."""
     _, quote = pair_assets(str(order["pair"]))
-    quote_price = prices.get(quote)
-    return orders_store.insert_trade(
-        scope.tx,
-        {
-            "order_id": order["id"],
-            "account_id": scope.account_id,
-            "wallet": order["wallet"],
-            "pair": order["pair"],
-            "side": order["side"],
-            "price": price,
-            "qty": quantity,
-            "quote_qty": result.quote_amount,
-            "commission": result.fee,
-            "commission_asset": commission_asset,
-            "is_maker": maker,
-            "quote_price": quote_price,
-            "entry_id": entry_id,
-            "at": to_storage(scope.at),
-        },
-    )
+    return {
+        "order_id": order["id"],
+        "account_id": scope.account_id,
+        "wallet": order["wallet"],
+        "pair": order["pair"],
+        "side": order["side"],
+        "price": result.price,
+        "qty": result.quantity,
+        "quote_qty": result.quote_amount,
+        "commission": result.fee,
+        "commission_asset": commission_asset,
+        "is_maker": maker,
+        "quote_price": prices.get(quote),
+        "entry_id": entry_id,
+        "at": to_storage(scope.at),
+    }
 
 
 def _auto_repay(scope: WriteScope, wallet: str, asset: str, received: Decimal) -> dict[str, str] | None:
@@ -427,6 +457,10 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
 
     A resting limit crossed by the price fills at its limit as maker; a stop-limit whose limit is marketable at
     the price that triggered it fills at that price as taker (otherwise it rests as that limit order).
+
+    Plain resting limits (no side effect that reads the wallet, no OCO sibling) are decided together and
+    booked as one batch; any other fill, and an owner's interest catch-up, is written in its place in the
+    sequence, after the batch before it, so the journal reads as if each order had been filled alone.
     """
     config = scope.config
     open_orders = orders_store.crossed_candidates(scope.tx, pair, price)
@@ -439,30 +473,40 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
             triggered_now.add(int(order["id"]))
             orders_store.mark_triggered(scope.tx, int(order["id"]), scope.at)
             order_lists.stop_triggered(scope, order)  # an OCO's limit leg expires; its hold moves here
-    fills = 0
-    accounts: dict[int, Row] = {}
+    crossed = [
+        order
+        for order in open_orders
+        if (order["stop_price"] is None or order["triggered"] or int(order["id"]) in triggered_now)
+        and rules.limit_crossed(str(order["side"]), from_text(order["price"]), price)
+    ]
+    owner_ids = [int(order["account_id"]) for order in crossed]
+    accounts = ledger.accounts_by_id(scope.tx, owner_ids)
+    owing = catch_up.accounts_with_loans_due(scope.tx, scope.at, owner_ids)
     # A fill moves no price: the valuation prices of every trade of this update are the same.
     prices = asset_prices(scope.tx, config)
-    for order in open_orders:
-        order_id = int(order["id"])
-        if order["stop_price"] is not None and not order["triggered"] and order_id not in triggered_now:
-            continue
-        limit_price = from_text(order["price"])
-        if not rules.limit_crossed(str(order["side"]), limit_price, price):
-            continue
-        account_id = int(order["account_id"])
-        if account_id not in accounts:
-            accounts[account_id] = ledger.account_by_id(scope.tx, account_id)
-            catch_up_account(scope.tx, config, account_id, scope.at)
+    batch: list[tuple[WriteScope, Row, rules.FilledOrder]] = []
+    for order in crossed:
+        order_id, account_id = int(order["id"]), int(order["account_id"])
+        if account_id in owing:
+            _book_fills(scope, batch, prices)
+            batch = []
+            catch_up.catch_up_account(scope.tx, config, account_id, scope.at)
+            owing.discard(account_id)
         owner_scope = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
         # A stop that triggers and fills at once takes the book at this price; a resting limit made it.
         taker = order_id in triggered_now
-        fill_price = price if taker else limit_price
+        if not taker and order["side_effect"] != rules.AUTO_REPAY and order["order_list_id"] is None:
+            limit = from_text(order["price"])
+            batch.append((owner_scope, order, _decide_fill(owner_scope, order, limit, maker=True, from_locked=True)))
+            continue
+        _book_fills(scope, batch, prices)
+        batch = []
+        fill_price = price if taker else from_text(order["price"])
         _fill(
             owner_scope, _load_order(scope.tx, order_id), fill_price, maker=not taker, from_locked=True, prices=prices
         )
-        fills += 1
-    return {"triggered": len(triggered_now), "filled": fills}
+    _book_fills(scope, batch, prices)
+    return {"triggered": len(triggered_now), "filled": len(crossed)}
 
 
 def cancel_orders(context: Context, order_id_text: str | None, cancel_all: bool, client_id: str | None) -> Any:

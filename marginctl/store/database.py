@@ -62,6 +62,19 @@ class Transaction(Protocol):
     def execute_batch(self, statements: Sequence[Statement]) -> list[list[Row]]: ...
 
 
+#: Ids bound per `IN (…)` list: well under SQLite's limit of variables.
+IDS_PER_QUERY = 400
+
+
+def id_lists(ids: Sequence[int]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`ids` (each once, in order) as `IN` lists of at most IDS_PER_QUERY: the placeholders' text and their
+    parameters. Only generated placeholder names go into SQL text; every id is a bound parameter."""
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), IDS_PER_QUERY):
+        chunk = unique[start : start + IDS_PER_QUERY]
+        yield ", ".join(f":i{index}" for index in range(len(chunk))), {f"i{index}": v for index, v in enumerate(chunk)}
+
+
 class _SqliteTransaction:
     dialect = "sqlite"
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from marginctl.domain.interest import StoredRun, hours_since
 from marginctl.domain.money import to_text
 from marginctl.domain.times import from_storage, to_storage
-from marginctl.store.database import Row, Transaction
+from marginctl.store.database import Row, Transaction, id_lists
 
 
 class DueLoan(NamedTuple):
@@ -64,6 +64,19 @@ def due_loans(tx: Transaction, before: datetime, account_id: int | None = None) 
         DueLoan(int(account), str(wallet), str(asset), str(through), None if amount is None else str(amount))
         for account, wallet, asset, through, amount in tx.execute(sql, params)
     ]
+
+
+def accounts_with_loans_due(tx: Transaction, before: datetime, account_ids: Sequence[int]) -> set[int]:
+    """Which of these accounts have a loan clock behind `before` (a catch-up is owed before they change)."""
+    found: set[int] = set()
+    for placeholders, params in id_lists(account_ids):
+        rows = tx.execute(
+            "SELECT DISTINCT account_id FROM loan_accruals "
+            f"WHERE accrued_through < :before AND account_id IN ({placeholders})",
+            {**params, "before": to_storage(before)},
+        )
+        found.update(int(row["account_id"]) for row in rows)
+    return found
 
 
 def open_loan_clock(tx: Transaction, account_id: int, wallet: str, asset: str, hour: datetime) -> None:

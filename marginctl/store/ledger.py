@@ -15,7 +15,7 @@ from marginctl.domain.margin import AssetBalance
 from marginctl.domain.money import ZERO, from_text
 from marginctl.domain.times import from_storage, to_storage
 from marginctl.store.book import sync_sequence, take_id
-from marginctl.store.database import Row, Transaction
+from marginctl.store.database import Row, Transaction, id_lists
 
 _ACCOUNT_COLUMNS = "id, name, is_system, created_at, agreement_accepted_at, cooling_off_until"
 
@@ -27,6 +27,14 @@ def find_account(tx: Transaction, name: str) -> Row | None:
 
 def account_by_id(tx: Transaction, account_id: int) -> Row:
     return tx.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = :id", {"id": account_id})[0]
+
+
+def accounts_by_id(tx: Transaction, account_ids: Sequence[int]) -> dict[int, Row]:
+    found: dict[int, Row] = {}
+    for placeholders, params in id_lists(account_ids):
+        for row in tx.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({placeholders})", params):
+            found[int(row["id"])] = row
+    return found
 
 
 def require_account(tx: Transaction, name: str) -> Row:

@@ -13,6 +13,7 @@ from typing import Any
 
 from marginctl.domain.money import ZERO, from_text
 from marginctl.domain.times import to_storage
+from marginctl.store.book import sync_sequence
 from marginctl.store.database import Row, Transaction
 
 ORDER_COLUMNS = (
@@ -59,6 +60,18 @@ def mark_filled(tx: Transaction, order_id: int, quantity: Decimal, quote_qty: De
     )
 
 
+def mark_filled_many(tx: Transaction, fills: list[tuple[int, Decimal, Decimal]], at: datetime) -> None:
+    """Orders filled whole in one batch: (order id, executed quantity, quote quantity) each."""
+    tx.executemany(
+        "UPDATE orders SET executed_qty = :quantity, quote_qty = :quote_qty, status = 'FILLED', locked_amount = 0, "
+        "updated_at = :at WHERE id = :id",
+        [
+            {"quantity": quantity, "quote_qty": quote_qty, "at": to_storage(at), "id": order_id}
+            for order_id, quantity, quote_qty in fills
+        ],
+    )
+
+
 def mark_triggered(tx: Transaction, order_id: int, at: datetime) -> None:
     tx.execute(
         "UPDATE orders SET triggered = :yes, updated_at = :at WHERE id = :id",
@@ -83,6 +96,25 @@ def insert_trade(tx: Transaction, values: dict[str, Any]) -> int:
         values,
     )
     return int(rows[0]["id"])
+
+
+def next_trade_id(tx: Transaction) -> int:
+    """The id the next trade takes: writers are serialized, so the ids above the highest are free."""
+    return int(tx.execute("SELECT coalesce(max(id), 0) + 1 AS id FROM trades")[0]["id"])
+
+
+def insert_trades(tx: Transaction, rows: list[dict[str, Any]]) -> None:
+    """Trades with the ids `next_trade_id` gave out (each row holds its `id`), in one batch."""
+    if not rows:
+        return
+    tx.executemany(
+        "INSERT INTO trades (id, order_id, account_id, wallet, pair, side, price, qty, quote_qty, commission, "
+        "commission_asset, is_maker, quote_price, entry_id, at) VALUES (:id, :order_id, :account_id, :wallet, "
+        ":pair, :side, :price, :qty, :quote_qty, :commission, :commission_asset, :is_maker, :quote_price, "
+        ":entry_id, :at)",
+        rows,
+    )
+    sync_sequence(tx, "trades", max(int(row["id"]) for row in rows))
 
 
 def insert_filled_market_order(

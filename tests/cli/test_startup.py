@@ -75,6 +75,10 @@ def test_help_and_other_commands_still_go_through_typer(tmp_path) -> None:
         ["deposit", "USDT", "1"],
         ["deposit", "--json", "USDT", "1", "--client-id", "a1"],
         ["deposit", "USDT", "--client-id=a1", "1"],
+        ["accrue"],
+        ["accrue", "--until", "2026-06-01T01:00:00Z", "--json"],
+        ["--now", "2026-06-01T00:01:00Z", "price", "set", "BTC/USDT", "59000", "--json"],
+        ["price", "set", "BTCUSDT", "60000.5", "--at=2026-06-01T00:00:00Z", "--client-id", "p1"],
     ],
 )
 def test_the_plain_forms_of_status_and_deposit_are_taken_without_typer(arguments: list[str]) -> None:
@@ -110,6 +114,15 @@ def test_the_plain_forms_of_status_and_deposit_are_taken_without_typer(arguments
         ["deposit", "USDT", "1", "--isolated", "BTC/USDT"],
         ["withdraw", "USDT", "1"],
         ["stat", "--json"],
+        ["accrue", "--until"],
+        ["accrue", "now"],
+        ["price"],
+        ["price", "set", "BTC/USDT"],
+        ["price", "set", "BTC/USDT", "-1"],
+        ["price", "--json", "set", "BTC/USDT", "1"],
+        ["price", "show", "BTC/USDT"],
+        ["price", "set", "--help"],
+        ["set", "BTC/USDT", "1"],
     ],
 )
 def test_anything_else_is_left_to_typer(arguments: list[str]) -> None:
@@ -132,8 +145,11 @@ def test_the_fast_grammar_is_the_typer_commands_own() -> None:
         param.opts[0]: (param.name, param.envvar) for param in group.params if param.opts[0] != "--version"
     }
     assert global_options == {name: spec for name, spec in fast.GLOBAL_OPTIONS.items()}
+    assert set(fast.COMMANDS) == {"status", "deposit", "accrue", "price set"}
     for name, grammar in fast.COMMANDS.items():
-        command = group.commands[name]  # type: ignore[attr-defined]
+        command = group
+        for word in name.split():
+            command = command.commands[word]  # type: ignore[attr-defined]
         arguments = tuple(param.name for param in command.params if param.param_type_name == "argument")
         options = {
             param.opts[0]: param.name
@@ -168,6 +184,14 @@ TWIN_RUNS = [
     ["status", "--isolated", "BTC/USDT", "--all", "--json"],
     ["--account", "nobody", "status", "--json"],
     ["--account", "Bad Name", "deposit", "USDT", "1", "--json"],
+    ["price", "set", "BTC/USDT", "60000", "--json"],
+    ["price", "set", "BTCUSDT", "60000.5"],
+    ["price", "set", "BTC/USDT", "abc", "--json"],
+    ["price", "set", "NOPE/USDT", "1"],
+    ["price", "set", "BTC/USDT", "60001", "--at", "2026-01-05T09:00:00Z", "--json"],
+    ["accrue", "--json"],
+    ["accrue", "--until", "2026-01-05T09:00:00Z"],
+    ["accrue", "--until", "yesterday", "--json"],
 ]
 
 
@@ -187,7 +211,11 @@ def test_both_doors_answer_alike(tmp_path, monkeypatch: pytest.MonkeyPatch) -> N
     # deposits; a bad amount and an unknown asset (2); a client id, its replay, the id reused for another
     # amount (3), a bad id (2); four statuses; an unknown pair, --isolated with --all, an unknown account
     # and a bad account name (2)
-    assert [result.code for result in outputs["fast"]] == [0, 0, 2, 2, 0, 0, 3, 2, 0, 0, 0, 0, 0, 2, 2, 2, 2]
+    # two prices; a bad price and an unknown pair (2); a price dated before the wallet's last event (2: the
+    # clock may not run backwards); accrue; accrue up to that earlier time (2, as well); a bad time (2)
+    codes = [result.code for result in outputs["fast"]]
+    assert codes[:17] == [0, 0, 2, 2, 0, 0, 3, 2, 0, 0, 0, 0, 0, 2, 2, 2, 2]
+    assert codes[17:] == [0, 0, 2, 2, 2, 0, 2, 2]
     assert "was already used" in outputs["fast"][5].err
 
 

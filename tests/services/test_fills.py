@@ -382,3 +382,77 @@ def test_close_with_some_base_already_free_repays_the_whole_debt(wallet: Wallet)
     assert rows["BTC"]["borrowed"] == rows["BTC"]["interest"] == "0.00000000"
     assert rows["BTC"]["free"] == "0.00000993"  # 0.004995 − 0.00498507
     assert_audit_clean(wallet, at("10:06:00"))
+
+
+# --- One price, many fills (issue 14: plain fills are booked as a batch) ---------------------------------
+
+
+def test_one_price_fills_every_crossed_order_and_books_them_as_if_one_by_one(wallet: Wallet) -> None:
+    """Plain resting limits are decided together and written as one batch; an owner's interest catch-up and an
+    auto-repay fill are written in their places. Order ids decide the sequence: main's plain buy, bob's buy
+    (bob's loan owes two hours first), main's auto-repay buy, main's second plain buy."""
+    wallet.with_config(MAKER_TAKER)
+    fund_cross(wallet, "2000")
+    wallet.ok("accounts", "create", "bob", now=at("10:01:30"))
+    wallet.ok("deposit", "USDT", "1000", now=at("10:01:40"), account="bob")
+    wallet.ok("transfer", "USDT", "1000", "--yes", now=at("10:01:50"), account="bob")
+    wallet.ok("borrow", "USDT", "100", "--yes", now=at("10:02:00"), account="bob")
+    wallet.ok("borrow", "BTC", "0.001", "--yes", now=at("10:02:10"))
+    first = wallet.ok("trade", "buy", "BTC/USDT", "0.01", "--price", "59000", now=at("10:03:00"))
+    bobs = wallet.ok("trade", "buy", "BTC/USDT", "0.001", "--price", "59500", now=at("10:04:00"), account="bob")
+    repaying = wallet.ok(
+        "trade", "buy", "BTC/USDT", "0.001", "--price", "59800", "--side-effect", "auto-repay", now=at("10:05:00")
+    )
+    last = wallet.ok("trade", "buy", "BTC/USDT", "0.002", "--price", "59900", now=at("10:06:00"))
+    before = max(entry["tranId"] for entry in wallet.ok("history", now=at("10:07:00")))
+    update = wallet.ok("price", "set", "BTC/USDT", "58000", now=at("12:10:00"))
+    assert (update["triggered"], update["filled"]) == (0, 4)
+
+    def since_update(account: str) -> list[tuple[int, str, str]]:
+        entries = wallet.ok("history", now=at("12:11:00"), account=account)
+        return sorted(
+            (entry["tranId"], entry["kind"], entry["memo"] or "")
+            for entry in entries
+            if entry["tranId"] > before
+        )
+
+    mains, bobs_entries = since_update("main"), since_update("bob")
+    journal = sorted(
+        [(tran_id, "main", kind, memo) for tran_id, kind, memo in mains]
+        + [(tran_id, "bob", kind, memo) for tran_id, kind, memo in bobs_entries]
+    )
+    sequence = [(who, kind) for _, who, kind, _ in journal]
+    # main's BTC loan is caught up by the command itself (it runs as main), before any fill
+    assert sequence == [
+        ("main", "interest"),
+        ("main", "trade"),
+        ("main", "fee"),
+        ("bob", "interest"),
+        ("bob", "trade"),
+        ("bob", "fee"),
+        ("main", "trade"),
+        ("main", "fee"),
+        ("main", "repay"),
+        ("main", "trade"),
+        ("main", "fee"),
+    ]
+    trade_memos = [memo for _, _, kind, memo in journal if kind == "trade"]
+    assert [memo.split()[1] for memo in trade_memos] == [
+        str(order["orderId"]) for order in (first, bobs, repaying, last)
+    ]
+    rows = balances(wallet, at("12:12:00"))
+    # main: 2000 − 0.01 × 59000 − 0.001 × 59800 − 0.002 × 59900 = 2000 − 590 − 59.8 − 119.8 = 1230.4 USDT
+    assert rows["USDT"]["free"] == "1230.40000000"
+    # BTC: borrowed 0.001; fills bring 0.01 − 0.000002 + 0.001 − 0.0000002 + 0.002 − 0.0000004 (maker 0.0002)
+    # = 0.0129974; the auto-repay fill's 0.0009998 repays interest first. Each charge is 0.001 × 0.000002 =
+    # 0.000000002, rounded up to BTC's 8 places: 0.00000001, at borrowing (ON_BORROW) and at 11:00 and 12:00:
+    # 0.00000003 of interest, then 0.0009998 − 0.00000003 = 0.00099977 of principal: 0.00000023 stays borrowed
+    assert (rows["BTC"]["borrowed"], rows["BTC"]["interest"]) == ("0.00000023", "0.00000000")
+    assert rows["BTC"]["free"] == "0.01299760"  # 0.001 + 0.0129974 − 0.0009998 = 0.0129976
+    bob = {row["asset"]: row for row in wallet.ok("status", now=at("12:12:00"), account="bob")["userAssets"]}
+    # bob: 1000 + 100 borrowed − 0.001 × 59500 = 1040.5; interest ON_BORROW 100 × 0.00001 = 0.001, then
+    # 11:00 and 12:00: 0.001 each = 0.003
+    assert bob["USDT"]["free"] == "1040.50000000"
+    assert bob["USDT"]["interest"] == "0.00300000"
+    assert bob["BTC"]["free"] == "0.00099980"  # 0.001 − 0.001 × 0.0002
+    assert_audit_clean(wallet, at("12:13:00"))
