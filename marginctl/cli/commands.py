@@ -74,7 +74,9 @@ def price_set(
         if result["triggered"] or result["filled"]:
             say(f"Stops triggered: {result['triggered']}; orders filled: {result['filled']}.")
 
-    run(options, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True)
+    run(
+        options, as_json, lambda context: prices.set_price(context, pair, price, at, client_id), render, risk_lines=True
+    )
 
 
 def render_move(result: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
 """The entry point: `status`, `deposit`, `accrue` and `price set` in their plain forms run without Typer.
 
 Importing Typer (with its vendored Click) is about 3× `python -c pass`, half of `status --json`; cron
-runs `accrue`, and a script or a price feed runs the other three most. A command line is taken here only when every token
-is one this grammar knows (the options of app.py's commands of the same name, each at most once, with a
+runs `accrue`, and a script or a price feed runs the other three most. A command line is taken here only
+when every token is one this grammar knows (the options of app.py's commands of the same name, each at most once, with a
 plain value); anything else (help, a typo, a missing argument, `-5`, `--`) goes to the Typer app,
 which says what is wrong exactly as before. tests/cli/test_startup.py checks that this grammar is the
 Typer commands' own.

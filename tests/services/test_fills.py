@@ -411,9 +411,7 @@ def test_one_price_fills_every_crossed_order_and_books_them_as_if_one_by_one(wal
     def since_update(account: str) -> list[tuple[int, str, str]]:
         entries = wallet.ok("history", now=at("12:11:00"), account=account)
         return sorted(
-            (entry["tranId"], entry["kind"], entry["memo"] or "")
-            for entry in entries
-            if entry["tranId"] > before
+            (entry["tranId"], entry["kind"], entry["memo"] or "") for entry in entries if entry["tranId"] > before
         )
 
     mains, bobs_entries = since_update("main"), since_update("bob")
