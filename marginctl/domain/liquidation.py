@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
+from marginctl.domain.ledger import BORROWED, FREE, INTEREST, INTEREST_RECEIVABLE, LOANED, Posting
 from marginctl.domain.margin import AssetBalance
 from marginctl.domain.money import ZERO, mul, round_down, round_up
 
@@ -84,3 +86,52 @@ def liquidation_fee(total_asset_value: Decimal, fee_rate: Decimal, equity: Decim
     2197.8 USDT of assets, 197.78 of equity: min(43.956, 197.78) = 43.956; 1498.5 of assets owing 2000.02: 0.
     """
     return min(round_up(mul(total_asset_value, fee_rate), places), max(equity, ZERO))
+
+
+class SystemAccounts(NamedTuple):
+    """The counterparties of a liquidation: the exchange, the insurance fund, the lending pool."""
+
+    exchange: int
+    insurance_fund: int
+    lending_pool: int
+
+
+def liquidation_postings(
+    plan: LiquidationPlan, owner: tuple[int, str], valuation_asset: str, system: SystemAccounts
+) -> list[Posting]:
+    """The plan as one balanced entry of the wallet `owner` (account id, wallet): the sales, the insurance
+    payout, the fee, the buy-backs, then each repayment (interest first); lines of zero are left out."""
+    user, wallet = owner
+    exchange, fund, pool = system
+    cash = valuation_asset
+    postings: list[Posting] = []
+    for asset, (quantity, proceeds) in plan.sells.items():
+        postings += [
+            Posting(user, wallet, asset, FREE, -quantity),
+            Posting(exchange, "spot", asset, FREE, quantity),
+            Posting(exchange, "spot", cash, FREE, -proceeds),
+            Posting(user, wallet, cash, FREE, proceeds),
+        ]
+    if plan.shortfall:
+        postings += [
+            Posting(fund, "spot", cash, FREE, -plan.shortfall),
+            Posting(user, wallet, cash, FREE, plan.shortfall),
+        ]
+    postings += [Posting(user, wallet, cash, FREE, -plan.fee), Posting(fund, "spot", cash, FREE, plan.fee)]
+    for asset, (quantity, cost) in plan.buys.items():
+        postings += [
+            Posting(user, wallet, cash, FREE, -cost),
+            Posting(exchange, "spot", cash, FREE, cost),
+            Posting(exchange, "spot", asset, FREE, -quantity),
+            Posting(user, wallet, asset, FREE, quantity),
+        ]
+    for asset, (interest, principal) in plan.repayments.items():
+        postings += [
+            Posting(user, wallet, asset, FREE, -(interest + principal)),
+            Posting(user, wallet, asset, INTEREST, interest),
+            Posting(user, wallet, asset, BORROWED, principal),
+            Posting(pool, "spot", asset, FREE, interest + principal),
+            Posting(pool, "spot", asset, INTEREST_RECEIVABLE, -interest),
+            Posting(pool, "spot", asset, LOANED, -principal),
+        ]
+    return [posting for posting in postings if posting.amount != 0]

@@ -12,18 +12,12 @@ from typing import Any
 
 from marginctl.config import Config
 from marginctl.domain.ledger import (
-    BORROWED,
     EXCHANGE,
-    FREE,
     INSURANCE_FUND,
-    INTEREST,
-    INTEREST_RECEIVABLE,
     LENDING_POOL,
-    LOANED,
-    Posting,
     asset_balance,
 )
-from marginctl.domain.liquidation import LiquidationPlan, plan_liquidation
+from marginctl.domain.liquidation import LiquidationPlan, SystemAccounts, liquidation_postings, plan_liquidation
 from marginctl.domain.margin import AssetBalance, margin_level, margin_level_status, margin_level_text, value_wallet
 from marginctl.domain.money import ZERO, format_amount, mul
 from marginctl.domain.names import pair_assets
@@ -229,43 +223,13 @@ def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str
     plan = plan_liquidation(
         position.balances.values(), position.prices, valuation, config.rules_for(wallet).liquidation_fee_rate, places
     )
-    exchange_id = scope.system_ids[EXCHANGE]
-    fund_id = scope.system_ids[INSURANCE_FUND]
-    pool_id = scope.system_ids[LENDING_POOL]
     user = scope.account_id
-    postings: list[Posting] = []
-    for asset, (quantity, proceeds) in plan.sells.items():
-        postings += [
-            Posting(user, wallet, asset, FREE, -quantity),
-            Posting(exchange_id, "spot", asset, FREE, quantity),
-            Posting(exchange_id, "spot", valuation, FREE, -proceeds),
-            Posting(user, wallet, valuation, FREE, proceeds),
-        ]
-    if plan.shortfall:
-        postings += [
-            Posting(fund_id, "spot", valuation, FREE, -plan.shortfall),
-            Posting(user, wallet, valuation, FREE, plan.shortfall),
-        ]
-    postings += [
-        Posting(user, wallet, valuation, FREE, -plan.fee),
-        Posting(fund_id, "spot", valuation, FREE, plan.fee),
-    ]
-    for asset, (quantity, cost) in plan.buys.items():
-        postings += [
-            Posting(user, wallet, valuation, FREE, -cost),
-            Posting(exchange_id, "spot", valuation, FREE, cost),
-            Posting(exchange_id, "spot", asset, FREE, -quantity),
-            Posting(user, wallet, asset, FREE, quantity),
-        ]
-    for asset, (interest, principal) in plan.repayments.items():
-        postings += [
-            Posting(user, wallet, asset, FREE, -(interest + principal)),
-            Posting(user, wallet, asset, INTEREST, interest),
-            Posting(user, wallet, asset, BORROWED, principal),
-            Posting(pool_id, "spot", asset, FREE, interest + principal),
-            Posting(pool_id, "spot", asset, INTEREST_RECEIVABLE, -interest),
-            Posting(pool_id, "spot", asset, LOANED, -principal),
-        ]
+    postings = liquidation_postings(
+        plan,
+        (user, wallet),
+        valuation,
+        SystemAccounts(scope.system_ids[EXCHANGE], scope.system_ids[INSURANCE_FUND], scope.system_ids[LENDING_POOL]),
+    )
     value_places = places[valuation]
     detail = {
         "account": scope.account["name"],
@@ -291,7 +255,7 @@ def liquidate(scope: WriteScope, wallet: str, level: Decimal | None) -> dict[str
     }
     entry_id = scope.post(
         "liquidation",
-        [posting for posting in postings if posting.amount != 0],
+        postings,
         memo=(
             f"liquidated {wallet} at margin level {detail['marginLevel']}: fee {detail['liquidationFee']} "
             f"{valuation}, insurance payout {detail['insurancePayout']} {valuation}, "

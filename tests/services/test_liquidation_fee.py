@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from marginctl.domain.liquidation import plan_liquidation
+from marginctl.domain.ledger import unbalanced_assets
+from marginctl.domain.liquidation import SystemAccounts, liquidation_postings, plan_liquidation
 from marginctl.domain.margin import AssetBalance
 from tests.conftest import Wallet
 
@@ -42,6 +43,39 @@ def test_negative_equity_pays_no_fee_and_the_fund_pays_the_shortfall() -> None:
     assert plan.fee == 0  # the fund would pay the 2 % (99.87) to itself
     assert plan.shortfall == Decimal("2006.69")  # 7000.19 − 4993.5
     assert plan.left_over == 0
+
+
+def test_the_shortfall_plan_is_one_balanced_entry_that_leaves_the_wallet_empty() -> None:
+    # the figures above: sell 0.09987 BTC for 4993.5, the fund pays 2006.69, no fee, 7000.19 repaid
+    plan = plan_liquidation(
+        [
+            AssetBalance("BTC", free=Decimal("0.09987")),
+            AssetBalance("USDT", borrowed=Decimal(7000), interest=Decimal("0.19")),
+        ],
+        {"BTC": Decimal(50000), "USDT": Decimal(1)},
+        "USDT",
+        FEE,
+        PLACES,
+    )
+    user, exchange, fund, pool = 7, 2, 4, 3
+    postings = liquidation_postings(plan, (user, "cross"), "USDT", SystemAccounts(exchange, fund, pool))
+    assert unbalanced_assets(postings) == {}
+    assert all(posting.amount != 0 for posting in postings)  # the fee of 0 is left out
+    moved: dict[tuple[int, str, str], Decimal] = {}
+    for posting in postings:
+        key = (posting.account_id, posting.asset, posting.bucket)
+        moved[key] = moved.get(key, Decimal(0)) + posting.amount
+    # the user's free: −0.09987 BTC; USDT +4993.5 + 2006.69 − 7000.19 = 0; debts (negative raw) come back to 0
+    assert moved[(user, "BTC", "free")] == Decimal("-0.09987")
+    assert moved[(user, "USDT", "free")] == 0
+    assert (moved[(user, "USDT", "borrowed")], moved[(user, "USDT", "interest")]) == (Decimal(7000), Decimal("0.19"))
+    assert moved[(fund, "USDT", "free")] == Decimal("-2006.69")
+    # the pool gets 7000.19 back and its receivables fall by as much
+    assert moved[(pool, "USDT", "free")] == Decimal("7000.19")
+    assert (moved[(pool, "USDT", "loaned")], moved[(pool, "USDT", "interest_receivable")]) == (
+        Decimal(-7000),
+        Decimal("-0.19"),
+    )
 
 
 def test_fee_above_the_equity_left_is_capped_at_it() -> None:
