@@ -37,8 +37,19 @@ class AccrualSummary:
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
 
 
-def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, report: Any, book: Any = None) -> None:
+def accrue_through(
+    scope: WriteScope,
+    until: datetime,
+    summary: AccrualSummary,
+    report: Any,
+    book: Any = None,
+    charger: InterestCharger | None = None,
+) -> None:
     """Charge every boundary ≤ `until` not yet charged, with a risk check at each one.
+
+    With a `charger` of the caller's, what is charged may stay held in it (the loan clocks move, the book
+    counts the interest): the caller flushes it before anything reads the balances, as a replay does before
+    a price that can fill or liquidate. A liquidation on the way is booked after every hour before it.
 
     A catch-up leaves prices as they are and only adds interest, so a wallet's margin level only falls from
     hour to hour: a wallet the check would not act on once every hour is charged (NORMAL, or unpriced) is
@@ -59,12 +70,15 @@ def accrue_through(scope: WriteScope, until: datetime, summary: AccrualSummary, 
         if not loans:
             return
         book = book if book is not None else RiskBook.load(scope.tx)
-        charger = InterestCharger(scope.tx, scope.config, scope.system_ids[LENDING_POOL])
+        held = charger is not None
+        if charger is None:
+            charger = InterestCharger(scope.tx, scope.config, scope.system_ids[LENDING_POOL])
         prices = asset_prices(scope.tx, scope.config)
         summary.hours += hours_owed(min(loan.accrued_through for loan in loans), until)
         while loans:
-            loans = _accrue_phase(scope, until, summary, report, book, charger, prices, loans)
-        charger.flush()  # the hours after a last liquidation, held back until it was booked
+            loans = _accrue_phase(scope, until, summary, report, book, charger, prices, loans, held)
+        if not held:
+            charger.flush()  # the hours after a last liquidation, held back until it was booked
     finally:
         if collecting:
             gc.enable()
@@ -79,8 +93,10 @@ def _accrue_phase(
     charger: InterestCharger,
     prices: dict[str, Decimal],
     loans: list[Loan],
+    held: bool = False,
 ) -> list[Loan]:
-    """Charge `loans` through `until`; returns the loans still due after a liquidation (else nothing)."""
+    """Charge `loans` through `until`; returns the loans still due after a liquidation (else nothing).
+    `held`: the caller flushes the charger (accrue_through)."""
     from marginctl.services.risk_check import RiskBook, check_risk
 
     tx, config = scope.tx, scope.config
@@ -115,7 +131,8 @@ def _accrue_phase(
             totals[loan.asset] += total
             summary.charges += sum(run.hours for run in runs)
     if not watched:
-        charger.flush()
+        if not held:
+            charger.flush()
         store.mark_accrued(tx, target)
         return []
     watched_loans = [loan for loan in loans if (loan.account_id, loan.wallet) in watched]
@@ -163,7 +180,8 @@ def _accrue_phase(
             # A liquidation repaid those loans: later hours use the principals of now.
             merge_back()
             return loans_due(tx, target) if hour < target else []
-    charger.flush()
+    if not held:
+        charger.flush()
     store.mark_accrued(tx, target)
     merge_back()
     return []

@@ -115,13 +115,28 @@ class InterestCharger:
             self.pending.setdefault((loan.account_id, loan.wallet, loan.asset), (loan, []))
 
     def add(self, loan: Loan, runs: list[Run]) -> None:
-        if runs:
-            key = (loan.account_id, loan.wallet, loan.asset)
-            held = self.pending.get(key)
-            if held is None:
-                self.pending[key] = (loan, list(runs))
+        """Hold `runs` of `loan`; a run that goes on where the held one ends (the same principal, rate and
+        hourly interest) lengthens it, so hours charged one catch-up at a time are still one stored run."""
+        if not runs:
+            return
+        key = (loan.account_id, loan.wallet, loan.asset)
+        held = self.pending.get(key)
+        if held is None:
+            self.pending[key] = (loan, list(runs))
+            return
+        held_runs = held[1]
+        for run in runs:
+            last = held_runs[-1] if held_runs else None
+            if (
+                last is not None
+                and held[0].principal == loan.principal
+                and last.daily_rate == run.daily_rate
+                and last.interest == run.interest
+                and last.last_hour + ONE_HOUR == run.first_hour
+            ):
+                held_runs[-1] = last._replace(hours=last.hours + run.hours)
             else:
-                held[1].extend(runs)
+                held_runs.append(run)
 
     def charge_hour(self, loans: list[Loan], hour: datetime) -> list[tuple[Loan, Decimal]]:
         """Charge boundary `hour` to each loan that owes it."""

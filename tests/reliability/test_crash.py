@@ -280,6 +280,11 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
         attempt = next_attempt(rng, number, clock, kind)
         clock = attempt.now
         before = State.read(store)
+        # a random transfer may ask more than its source holds (BTC out of the isolated wallet, which holds
+        # none until a transfer puts some there): the wallet must refuse it, exit 3, and change nothing
+        refused = attempt.kind == "transfer" and before.balances.get(
+            (attempt.account, attempt.args[attempt.args.index("--from") + 1], attempt.args[1], "free"), ZERO
+        ) < Decimal(attempt.args[2])
 
         process = subprocess.Popen(
             [executable, "--account", attempt.account, "--now", iso(attempt.now), *attempt.args],
@@ -309,8 +314,12 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
             inside_kills[group] += inside
         else:
             durations[group].append(time.monotonic() - launched)
-            assert process.returncode == 0, (attempt.args, process.returncode, stderr)
-            assert json.loads(stdout), attempt.args
+            if refused:
+                assert process.returncode == 3, (attempt.args, process.returncode, stdout, stderr)
+                assert json.loads(stderr)["error"]["code"] == "insufficient_balance", stderr
+            else:
+                assert process.returncode == 0, (attempt.args, process.returncode, stderr)
+                assert json.loads(stdout), attempt.args
         assert "database is locked" not in stderr and "Traceback" not in stderr, stderr
 
         # the wallet opens and is consistent, whatever the moment of the kill
@@ -323,8 +332,12 @@ def test_kill_9_at_random_moments_leaves_every_command_whole_and_every_hour_char
         stored = after.requests.get((attempt.account, attempt.client_id))
         if stored is None:
             assert after == before, f"{attempt.args}: killed={killed}, not recorded, yet the wallet changed"
-            outcomes["killed, nothing happened" if killed else "finished but not recorded"] += 1
+            if killed:
+                outcomes["killed, nothing happened"] += 1
+            else:
+                outcomes["refused, nothing happened" if refused else "finished but not recorded"] += 1
         else:
+            assert not refused, f"{attempt.args}: asked more than the wallet holds, yet it was recorded"
             command, result = stored
             expected = applied(before, attempt, result, command)
             assert after == expected, f"{attempt.args}: killed={killed}, recorded, but not applied exactly once"
