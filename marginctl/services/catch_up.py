@@ -115,8 +115,8 @@ class InterestCharger:
             self.pending.setdefault((loan.account_id, loan.wallet, loan.asset), (loan, []))
 
     def add(self, loan: Loan, runs: list[Run]) -> None:
-        """Hold `runs` of `loan`; a run that goes on where the held one ends (the same principal, rate and
-        hourly interest) lengthens it, so hours charged one catch-up at a time are still one stored run."""
+        """Hold `runs` of `loan`; a run that goes on where the held one ends (the same rate and hourly
+        interest) lengthens it, so hours charged one catch-up at a time are still one stored run."""
         if not runs:
             return
         key = (loan.account_id, loan.wallet, loan.asset)
@@ -124,12 +124,13 @@ class InterestCharger:
         if held is None:
             self.pending[key] = (loan, list(runs))
             return
+        # Held hours are stored with the held loan's principal: a borrow or repay flushes before it changes one.
+        assert held[0].principal == loan.principal, f"principal changed while hours were held: {key}"
         held_runs = held[1]
         for run in runs:
             last = held_runs[-1] if held_runs else None
             if (
                 last is not None
-                and held[0].principal == loan.principal
                 and last.daily_rate == run.daily_rate
                 and last.interest == run.interest
                 and last.last_hour + ONE_HOUR == run.first_hour

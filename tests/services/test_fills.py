@@ -438,6 +438,20 @@ def test_one_price_fills_every_crossed_order_and_books_them_as_if_one_by_one(wal
     assert [memo.split()[1] for memo in trade_memos] == [
         str(order["orderId"]) for order in (first, bobs, repaying, last)
     ]
+    # each fee names its fill's trade: consecutive ids in booking order, each the trade of its order's price
+    fee_trades = [(int(memo.split()[4]), int(memo.split()[6])) for _, _, kind, memo in journal if kind == "fee"]
+    orders = (first, bobs, repaying, last)
+    assert [order_id for order_id, _ in fee_trades] == [order["orderId"] for order in orders]
+    trade_ids = [trade_id for _, trade_id in fee_trades]
+    assert trade_ids == list(range(trade_ids[0], trade_ids[0] + 4))
+    prices = {
+        fill["tradeId"]: fill["price"]
+        for account in ("main", "bob")
+        for position in wallet.ok("pnl", now=at("12:11:30"), account=account)["positions"]
+        for fill in position["fills"]
+    }
+    expected = [f"{price}.00000000" for price in (59000, 59500, 59800, 59900)]
+    assert [prices[trade_id] for trade_id in trade_ids] == expected
     rows = balances(wallet, at("12:12:00"))
     # main: 2000 − 0.01 × 59000 − 0.001 × 59800 − 0.002 × 59900 = 2000 − 590 − 59.8 − 119.8 = 1230.4 USDT
     assert rows["USDT"]["free"] == "1230.40000000"

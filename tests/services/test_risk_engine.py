@@ -686,6 +686,29 @@ def test_kline_low_wicks_trigger_the_stop_and_then_a_liquidation(wallet: Wallet,
     assert_audit_clean(wallet, later)
 
 
+def test_an_import_that_ends_in_quiet_hours_books_every_hour_it_charged(wallet: Wallet, tmp_path: Path) -> None:
+    """The hours of quiet candles are held and booked together: the last ones too, when nothing acts after them."""
+    day = KLINE_DAY
+    wallet.ok("deposit", "USDT", "2000", now=t("10:00:00", day))
+    wallet.ok("transfer", "USDT", "2000", "--yes", now=t("10:01:00", day))
+    wallet.ok("borrow", "USDT", "1000", "--yes", now=t("10:02:00", day))
+    # one flat candle an hour, 10:30 to 15:30: each accrues to its open, so 11:00 … 15:00 are charged
+    flat = ("60000.00", "60000.00", "60000.00", "60000.00")
+    path = write_klines(tmp_path, [kline_row(t(f"{hour}:30:00", day), flat) for hour in range(10, 16)])
+    wallet.ok("price", "import", str(path), "--pair", "BTC/USDT", now=t("10:03:00", day))
+    later = t("16:10:00", day)
+    rows = wallet.ok("interest", now=later)["rows"]
+    # 1000 × 0.00024 / 24 = 0.01 USDT an hour (the default USDT rate), on borrowing and at each hour
+    assert sorted((row["interestAccuredTime"], row["type"], row["interest"]) for row in rows) == [
+        (t("10:02:00", day), "ON_BORROW", "0.01000000"),
+        *[(t(f"{hour}:00:00", day), "PERIODIC", "0.01000000") for hour in range(11, 16)],
+    ]
+    usdt = next(row for row in wallet.ok("status", now=later)["userAssets"] if row["asset"] == "USDT")
+    assert usdt["interest"] == "0.06000000"  # 0.01 on borrowing + 5 × 0.01
+    assert wallet.ok("accrue", "--until", t("15:59:00", day), now=later)["charges"] == 0
+    assert_audit_clean(wallet, later)
+
+
 def bad_rows() -> dict[str, tuple[list[list[str]], str | None]]:
     good = [kline_row(at, prices) for at, prices in KLINES]
     crash_first = [kline_row(KLINES[0][0], ("60000.00", "60000.00", "30000.00", "59950.00")), *good[1:]]
