@@ -14,6 +14,8 @@ How a console block reads:
 - The output shown is stdout, then stderr: what a user's terminal shows, since marginctl writes its
   warning lines (`warning: margin call: …`, `LIQUIDATED: …`) to stderr after its result. They are shown
   as they are, unmarked (the README says in prose that they go to stderr).
+- Random values: an output line may show `<random key>` where the command prints a new random API key or
+  secret (64 letters and digits); that part matches any such key, and `--update` keeps the line as written.
 - Exit codes: a command must exit 0, unless what it prints is an error: nothing on stdout and one line on
   stderr starting with `error:` (or, with `--json`, `{"error": `). Such a command must exit non-zero. So a
   failing example shows its error line, and an example that shows an error line must fail.
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -44,6 +47,7 @@ FENCE_OPEN = "```console"
 FENCE_CLOSE = "```"
 PROMPT = "$ "
 ERROR_STARTS = ("error:", '{"error": ')
+RANDOM_KEY = "<random key>"
 
 
 @dataclass
@@ -58,7 +62,18 @@ class Step:
 
     @property
     def differs(self) -> bool:
-        return self.problem is not None or _trimmed(self.expected) != self.actual
+        if self.problem is not None or self.actual is None:
+            return True
+        expected = _trimmed(self.expected)
+        return len(expected) != len(self.actual) or not all(map(_line_matches, expected, self.actual))
+
+
+def _line_matches(expected: str, actual: str) -> bool:
+    """Equal, or equal with each `<random key>` standing for 64 letters and digits."""
+    if RANDOM_KEY not in expected:
+        return expected == actual
+    pattern = "[A-Za-z0-9]{64}".join(re.escape(part) for part in expected.split(RANDOM_KEY))
+    return re.fullmatch(pattern, actual) is not None
 
 
 def _trimmed(lines: list[str]) -> list[str]:
@@ -189,7 +204,7 @@ def updated(text: str, steps: list[Step]) -> str:
             step = by_line[number]
             assert step.actual is not None
             result.append(line)
-            result.extend(step.actual)
+            result.extend(_trimmed(step.expected) if not step.differs else step.actual)
             skipping = True
         elif skipping and (line.startswith(PROMPT) or line.strip() == FENCE_CLOSE):
             skipping = False

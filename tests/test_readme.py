@@ -114,6 +114,30 @@ def test_update_rewrites_only_outputs() -> None:
     assert report(run_story(parse(updated(text, steps)))) == ""
 
 
+APIKEY_STORY = [
+    "```console",
+    "$ export MARGINCTL_NOW=2026-11-24T10:00:00Z",
+    "$ marginctl apikey create",
+    "Created an HMAC_SHA256 API key for account main, with trade permission.",
+    "API key:",
+    "<random key>",
+    "Secret key:",
+    "<random key>",
+    "The secret key is shown only this once: store it now.",
+    "```",
+]
+
+
+def test_a_random_key_is_shown_as_a_placeholder_that_matches_only_a_key_and_survives_update() -> None:
+    text = "\n".join(APIKEY_STORY)
+    steps = _story(text)
+    assert report(steps) == ""
+    assert updated(text, steps) == text + "\n"
+    # the placeholder stands for 64 letters and digits, not for anything
+    wrong = "\n".join([*APIKEY_STORY[:5], "<random key> and more", *APIKEY_STORY[6:]])
+    assert report(_story(wrong)).startswith("README.md:3: $ marginctl apikey create\n")
+
+
 def test_an_error_example_passes_only_as_a_failing_command() -> None:
     text = "\n".join(
         [*DEPOSIT_STORY[:3], "$ marginctl withdraw USDT 5000", "$ marginctl withdraw USDT 5000 --json", "```"]

@@ -29,6 +29,12 @@ accounts_app = Typer(
 app.add_typer(accounts_app, name="accounts")
 config_app = Typer(help="Change the wallet's rules from a config file.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(config_app, name="config")
+apikey_app = Typer(
+    help="API keys for Binance's API served by marginctl: create, list, revoke.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(apikey_app, name="apikey")
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -682,6 +688,71 @@ def accounts_create(
         lambda context: accounts_service.create_account(context, name),
         lambda result: _say(f"Created account {result['name']}."),
     )
+
+
+@apikey_app.command("create")
+def apikey_create(
+    ctx: typer.Context,
+    permissions: Annotated[
+        str, typer.Option("--permissions", metavar="read|trade", help="read: reads only; trade: every request.")
+    ] = "trade",
+    ed25519: Annotated[
+        str | None,
+        typer.Option(
+            "--ed25519",
+            metavar="PUBLIC_KEY_PEM",
+            help="An Ed25519 public key (a PEM file, or the PEM itself): the wallet keeps no secret.",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API key for the account; an HMAC key's secret is shown this once only."""
+    from marginctl.services import api_keys
+
+    def render(result: Any) -> None:
+        _say(
+            f"Created an {result['type']} API key for account {result['account']}, "
+            f"with {result['permissions']} permission."
+        )
+        typer.echo(f"API key:\n{result['apiKey']}")
+        if result["secretKey"] is not None:
+            typer.echo(f"Secret key:\n{result['secretKey']}")
+            _say("The secret key is shown only this once: store it now.")
+
+    run(ctx.find_root().obj, as_json, lambda context: api_keys.create_api_key(context, permissions, ed25519), render)
+
+
+@apikey_app.command("list")
+def apikey_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List the account's API keys (never their secrets)."""
+    from marginctl.services import api_keys
+
+    def render(result: Any) -> None:
+        if not result:
+            _say("No API keys; create one with: marginctl apikey create")
+            return
+        for key in result:
+            typer.echo(key["apiKey"])
+            revoked = f", revoked {key['revokedAt']}" if key["revokedAt"] else ""
+            _say(f"  {key['permissions']}, {key['type']}, created {key['createdAt']}{revoked}")
+
+    run(ctx.find_root().obj, as_json, api_keys.list_api_keys, render, write=False)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The API key (64 letters and digits).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke one of the account's API keys: the server refuses it from the next request on."""
+    from marginctl.services import api_keys
+
+    def render(result: Any) -> None:
+        already = "was already revoked" if result["alreadyRevoked"] else "revoked"
+        _say(f"API key {result['apiKey'][:8]}… {already} at {result['revokedAt']}.")
+
+    run(ctx.find_root().obj, as_json, lambda context: api_keys.revoke_api_key(context, key), render)
 
 
 @config_app.command("apply")

@@ -179,3 +179,21 @@ class WouldMatchImmediately(Refused):
     """A LIMIT_MAKER (an OCO's limit leg) that the last price would fill at once (Binance -2010)."""
 
     code = "would_match_immediately"
+
+
+class ExtraMissing(InvalidInput):
+    """A command needs an optional part that is not installed; the message names the pip command."""
+
+    code = "extra_missing"
+
+
+class InvalidApiKey(InvalidInput):
+    code = "invalid_api_key"
+
+
+class UnknownApiKey(Refused):
+    code = "unknown_api_key"
+
+
+class ApiKeyExists(Refused):
+    code = "api_key_exists"

@@ -8,8 +8,8 @@ from marginctl.domain.errors import DatabaseError
 from marginctl.store.database import Database, Transaction, prepare_sqlite_file
 
 #: The newest schema revision this code knows; a test checks it equals Alembic's head.
-SCHEMA_REVISION = "0005"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+SCHEMA_REVISION = "0006"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 
 def current_revision(database: Database) -> str | None:

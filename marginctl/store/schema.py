@@ -287,6 +287,23 @@ risk_reach = Table(
     Index("ix_risk_reach_always", "always"),
 )
 
+api_keys = Table(
+    "api_keys",
+    metadata,
+    # Keys for `marginctl serve`, each of one account. An HMAC key keeps its secret (every signature is
+    # recomputed from it); an Ed25519 key keeps only its public key (PEM) and no secret.
+    Column("id", Integer, primary_key=True),
+    Column("api_key", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("key_type", String(16), nullable=False),
+    Column("permissions", String(16), nullable=False),
+    Column("secret", Text),
+    Column("public_key", Text),
+    Column("created_at", Time, nullable=False),
+    Column("revoked_at", Time),
+    Index("ix_api_keys_account", "account_id", "id"),
+)
+
 wallet_rules = Table(
     "wallet_rules",
     metadata,
