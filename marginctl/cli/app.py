@@ -690,6 +690,20 @@ def accounts_create(
     )
 
 
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; other than loopback, a warning.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on; 0 takes a free one.")] = 8080,
+) -> None:
+    """Serve Binance's margin API for the wallet's API keys, on the system clock, until Ctrl-C."""
+    from marginctl.api.server import serve as run_server
+
+    run(ctx.obj, False, lambda context: run_server(context, ctx.obj, host, port), lambda result: None, write=False)
+
+
 @apikey_app.command("create")
 def apikey_create(
     ctx: typer.Context,

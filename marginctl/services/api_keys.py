@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from marginctl.domain import api_keys as rules
 from marginctl.domain.errors import ApiKeyExists, InvalidInput, UnknownApiKey
@@ -105,3 +105,32 @@ def revoke_api_key(context: Context, key_text: str) -> dict[str, Any]:
         }
 
     return run_write(context, "apikey revoke", {"apiKey": api_key}, None, act, catch_up=False)
+
+
+class SigningKey(NamedTuple):
+    """What the server needs of a key to check a request: whose it is, what it may do, how it signs."""
+
+    api_key: str
+    account_name: str
+    key_type: str
+    permissions: str
+    secret: str | None
+    public_key: str | None
+
+    def signature_matches(self, payload: bytes, signature: str) -> bool:
+        if self.key_type == rules.ED25519:
+            assert self.public_key is not None
+            return rules.ed25519_signature_matches(self.public_key, payload, signature)
+        assert self.secret is not None
+        return rules.hmac_signature_matches(self.secret, payload, signature)
+
+
+def signing_key(context: Context, api_key: str) -> SigningKey | None:
+    """The key named by a request's X-MBX-APIKEY, if it exists and is not revoked."""
+    with context.read() as tx:
+        row = store.signing_key(tx, api_key)
+    if row is None:
+        return None
+    return SigningKey(
+        row["api_key"], row["account_name"], row["key_type"], row["permissions"], row["secret"], row["public_key"]
+    )

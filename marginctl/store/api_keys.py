@@ -60,3 +60,14 @@ def revoke_api_key(tx: Transaction, account_id: int, api_key: str, at: datetime)
             {"at": to_storage(at), "api_key": api_key, "account_id": account_id},
         )
     return rows[0]
+
+
+def signing_key(tx: Transaction, api_key: str) -> Row | None:
+    """A key that is not revoked, with its account's name and what checks its signatures."""
+    rows = tx.execute(
+        "SELECT k.api_key, k.key_type, k.permissions, k.secret, k.public_key, a.name AS account_name "
+        "FROM api_keys k JOIN accounts a ON a.id = k.account_id "
+        "WHERE k.api_key = :api_key AND k.revoked_at IS NULL",
+        {"api_key": api_key},
+    )
+    return rows[0] if rows else None

@@ -1,0 +1,163 @@
+"""The Starlette application: Binance's paths, each parsed, authenticated, run through one service.
+
+The wallet is touched from one worker thread only (a wallet's connection belongs to the thread that
+opened it, and SQLite takes one writer at a time anyway), so the event loop only parses and answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from marginctl.api import views
+from marginctl.api.errors import UNKNOWN, BinanceError, from_refusal
+from marginctl.api.signed import SignedRequest, check_signed
+from marginctl.cli.runner import GlobalOptions
+from marginctl.domain.errors import MarginctlError
+from marginctl.domain.secrets import mask_secrets
+
+#: The most a body may hold: every parameter of every endpoint fits in far less.
+MAX_BODY = 64 * 1024
+
+
+def _json(document: Any, status: int = 200) -> Response:
+    return Response(json.dumps(document, separators=(",", ":")), status, media_type="application/json")
+
+
+def _error(error: BinanceError) -> Response:
+    return _json({"code": error.code, "msg": error.message}, error.http_status)
+
+
+class Api:
+    """What every endpoint shares: the wallet's options and the one thread that opens it."""
+
+    def __init__(self, options: GlobalOptions) -> None:
+        self.options = options
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wallet")
+
+    async def on_wallet(self, action: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.worker, action)
+
+    def context(self, account: str | None, write: bool = False) -> Any:
+        from marginctl.domain.times import parse_time
+        from marginctl.services.context import open_context
+
+        options = self.options
+        now = parse_time(options.now) if options.now else None
+        return open_context(options.db, options.config, account, now, write)
+
+    def call(self, account: str | None, service: Callable[[Any], Any], write: bool = False) -> Any:
+        context = self.context(account, write)
+        try:
+            return service(context)
+        finally:
+            context.database.close()
+
+    async def answer(
+        self,
+        request: Request,
+        service: Callable[[Any, SignedRequest], Any] | None,
+        signed: bool,
+        write: bool = False,
+        render: Callable[[Any], Any] = lambda result: result,
+    ) -> Response:
+        try:
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                raise BinanceError(UNKNOWN, "Request body too large.")
+            parsed = SignedRequest(request.scope["query_string"], body)
+            account = None
+            if signed:
+                from marginctl.services import api_keys
+
+                server_ms = int(time.time() * 1000)
+                key = await self.on_wallet(
+                    lambda: check_signed(
+                        parsed,
+                        request.headers.get("x-mbx-apikey"),
+                        lambda api_key: self.call(None, lambda context: api_keys.signing_key(context, api_key)),
+                        server_ms,
+                        write,
+                    )
+                )
+                account = key.account_name
+            if service is None:
+                return _json({})
+            result = await self.on_wallet(lambda: self.call(account, lambda context: service(context, parsed), write))
+            return _json(render(result))
+        except BinanceError as error:
+            return _error(error)
+        except MarginctlError as error:
+            return _error(from_refusal(error))
+        except Exception as error:  # a bug: said on the server's stderr, never to the client in detail
+            sys.stderr.write(f"error: {type(error).__name__}: {mask_secrets(str(error))}\n")
+            return _error(BinanceError(UNKNOWN, "An unknown error occurred while processing the request."))
+
+
+def create_app(options: GlobalOptions, on_ready: Callable[[], None] | None = None) -> Starlette:
+    api = Api(options)
+
+    async def ping(request: Request) -> Response:
+        return await api.answer(request, None, signed=False)
+
+    async def server_time(request: Request) -> Response:
+        return _json({"serverTime": int(time.time() * 1000)})
+
+    async def margin_account(request: Request) -> Response:
+        from marginctl.services.status import status
+
+        return await api.answer(request, lambda context, _: status(context), signed=True, render=views.margin_account)
+
+    routes = [
+        Route("/api/v3/ping", ping, methods=["GET"]),
+        Route("/api/v3/time", server_time, methods=["GET"]),
+        Route("/sapi/v1/margin/account", margin_account, methods=["GET"]),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if on_ready is not None:
+            on_ready()
+        yield
+        api.worker.shutdown(wait=True)
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+class AccessLog:
+    """One line per request on stderr: client, method, path (never the query: it holds the signature),
+    status and time."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            milliseconds = (time.perf_counter() - started) * 1000
+            sys.stderr.write(f'{client[0]} "{scope["method"]} {scope["path"]}" {status[0]} {milliseconds:.1f} ms\n')
+            sys.stderr.flush()
