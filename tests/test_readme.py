@@ -31,7 +31,8 @@ def test_every_console_example_gives_the_output_shown() -> None:
 def test_no_output_is_shown_outside_a_console_block() -> None:
     """Output in a ```json or ```text block would not be checked: JSON goes in the console block."""
     fences = re.findall(r"^```(\w*)", README.read_text(encoding="utf-8"), flags=re.MULTILINE)
-    assert set(fences) <= {"console", "sh", "cron", "toml", ""}
+    # ```python blocks are programs for the API, run against a real server by tests/api/test_readme_clients.py
+    assert set(fences) <= {"console", "sh", "cron", "toml", "python", ""}
 
 
 def _command_path(step: Step) -> str:
