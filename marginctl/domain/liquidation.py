@@ -104,14 +104,19 @@ def liquidation_postings(
     user, wallet = owner
     exchange, fund, pool = system
     cash = valuation_asset
+
+    def swap(given: str, given_amount: Decimal, taken: str, taken_amount: Decimal) -> list[Posting]:
+        """The wallet gives `given` to the exchange at market price and takes `taken` from it."""
+        return [
+            Posting(user, wallet, given, FREE, -given_amount),
+            Posting(exchange, "spot", given, FREE, given_amount),
+            Posting(exchange, "spot", taken, FREE, -taken_amount),
+            Posting(user, wallet, taken, FREE, taken_amount),
+        ]
+
     postings: list[Posting] = []
     for asset, (quantity, proceeds) in plan.sells.items():
-        postings += [
-            Posting(user, wallet, asset, FREE, -quantity),
-            Posting(exchange, "spot", asset, FREE, quantity),
-            Posting(exchange, "spot", cash, FREE, -proceeds),
-            Posting(user, wallet, cash, FREE, proceeds),
-        ]
+        postings += swap(asset, quantity, cash, proceeds)
     if plan.shortfall:
         postings += [
             Posting(fund, "spot", cash, FREE, -plan.shortfall),
@@ -119,12 +124,7 @@ def liquidation_postings(
         ]
     postings += [Posting(user, wallet, cash, FREE, -plan.fee), Posting(fund, "spot", cash, FREE, plan.fee)]
     for asset, (quantity, cost) in plan.buys.items():
-        postings += [
-            Posting(user, wallet, cash, FREE, -cost),
-            Posting(exchange, "spot", cash, FREE, cost),
-            Posting(exchange, "spot", asset, FREE, -quantity),
-            Posting(user, wallet, asset, FREE, quantity),
-        ]
+        postings += swap(cash, cost, asset, quantity)
     for asset, (interest, principal) in plan.repayments.items():
         postings += [
             Posting(user, wallet, asset, FREE, -(interest + principal)),

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from marginctl.domain.ledger import unbalanced_assets
-from marginctl.domain.liquidation import SystemAccounts, liquidation_postings, plan_liquidation
+from marginctl.domain.liquidation import LiquidationPlan, SystemAccounts, liquidation_postings, plan_liquidation
 from marginctl.domain.margin import AssetBalance
 from tests.conftest import Wallet
 
@@ -28,9 +28,9 @@ def t(clock: str) -> str:
 # --- the plan, in plain numbers -----------------------------------------------------------------------
 
 
-def test_negative_equity_pays_no_fee_and_the_fund_pays_the_shortfall() -> None:
-    # the issue's figures: 0.09987 BTC × 50000 = 4993.5 of proceeds against 7000 + 0.19 = 7000.19 owed
-    plan = plan_liquidation(
+def shortfall_plan() -> LiquidationPlan:
+    """The issue's wallet: 0.09987 BTC at 50000 against 7000 USDT borrowed and 0.19 of interest."""
+    return plan_liquidation(
         [
             AssetBalance("BTC", free=Decimal("0.09987")),
             AssetBalance("USDT", borrowed=Decimal(7000), interest=Decimal("0.19")),
@@ -40,6 +40,11 @@ def test_negative_equity_pays_no_fee_and_the_fund_pays_the_shortfall() -> None:
         FEE,
         PLACES,
     )
+
+
+def test_negative_equity_pays_no_fee_and_the_fund_pays_the_shortfall() -> None:
+    # the issue's figures: 0.09987 BTC × 50000 = 4993.5 of proceeds against 7000 + 0.19 = 7000.19 owed
+    plan = shortfall_plan()
     assert plan.fee == 0  # the fund would pay the 2 % (99.87) to itself
     assert plan.shortfall == Decimal("2006.69")  # 7000.19 − 4993.5
     assert plan.left_over == 0
@@ -47,16 +52,7 @@ def test_negative_equity_pays_no_fee_and_the_fund_pays_the_shortfall() -> None:
 
 def test_the_shortfall_plan_is_one_balanced_entry_that_leaves_the_wallet_empty() -> None:
     # the figures above: sell 0.09987 BTC for 4993.5, the fund pays 2006.69, no fee, 7000.19 repaid
-    plan = plan_liquidation(
-        [
-            AssetBalance("BTC", free=Decimal("0.09987")),
-            AssetBalance("USDT", borrowed=Decimal(7000), interest=Decimal("0.19")),
-        ],
-        {"BTC": Decimal(50000), "USDT": Decimal(1)},
-        "USDT",
-        FEE,
-        PLACES,
-    )
+    plan = shortfall_plan()
     user, exchange, fund, pool = 7, 2, 4, 3
     postings = liquidation_postings(plan, (user, "cross"), "USDT", SystemAccounts(exchange, fund, pool))
     assert unbalanced_assets(postings) == {}
