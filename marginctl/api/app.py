@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from marginctl.api import views
-from marginctl.api.errors import UNKNOWN, BinanceError, from_refusal
+from marginctl.api.errors import BAD_PARAMETER, BAD_SYMBOL, UNKNOWN, BinanceError, from_refusal
 from marginctl.api.signed import SignedRequest, check_signed
 from marginctl.cli.runner import GlobalOptions
 from marginctl.domain.errors import MarginctlError
@@ -105,6 +105,21 @@ class Api:
             return _error(BinanceError(UNKNOWN, "An unknown error occurred while processing the request."))
 
 
+def _wanted_symbols(parsed: SignedRequest) -> set[str] | None:
+    """exchangeInfo's `symbol=BTCUSDT` or `symbols=["BTCUSDT","ETHUSDT"]`; None: every pair."""
+    if "symbol" in parsed.params:
+        return {parsed.required("symbol")}
+    if "symbols" not in parsed.params:
+        return None
+    try:
+        listed = json.loads(parsed.params["symbols"])
+    except ValueError:
+        listed = None
+    if not isinstance(listed, list) or not listed or not all(isinstance(name, str) for name in listed):
+        raise BinanceError(BAD_PARAMETER, "Illegal characters found in parameter 'symbols'.")
+    return set(listed)
+
+
 def create_app(options: GlobalOptions, on_ready: Callable[[], None] | None = None) -> Starlette:
     api = Api(options)
 
@@ -119,9 +134,47 @@ def create_app(options: GlobalOptions, on_ready: Callable[[], None] | None = Non
 
         return await api.answer(request, lambda context, _: status(context), signed=True, render=views.margin_account)
 
+    async def exchange_info(request: Request) -> Response:
+        from marginctl.services.markets import markets
+
+        def chosen(context: Any, parsed: SignedRequest) -> Any:
+            listed = markets(context)
+            wanted = _wanted_symbols(parsed)
+            if wanted is None:
+                return listed
+            found = [market for market in listed if views.symbol(market["pair"]) in wanted]
+            if len(found) != len(wanted):
+                raise BinanceError(BAD_SYMBOL, "Invalid symbol.")
+            return found
+
+        return await api.answer(
+            request, chosen, signed=False, render=lambda found: views.exchange_info(found, int(time.time() * 1000))
+        )
+
+    def pairs_endpoint(isolated: bool) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            from marginctl.services.markets import markets
+
+            return await api.answer(
+                request,
+                lambda context, _: markets(context),
+                signed=isolated,
+                render=lambda found: views.margin_pairs(found, isolated),
+            )
+
+        return endpoint
+
+    async def coin_config(request: Request) -> Response:
+        # ccxt's load_markets asks for the coins' deposit and withdrawal networks: the wallet has none
+        return await api.answer(request, lambda context, _: [], signed=True)
+
     routes = [
         Route("/api/v3/ping", ping, methods=["GET"]),
         Route("/api/v3/time", server_time, methods=["GET"]),
+        Route("/api/v3/exchangeInfo", exchange_info, methods=["GET"]),
+        Route("/sapi/v1/margin/allPairs", pairs_endpoint(isolated=False), methods=["GET"]),
+        Route("/sapi/v1/margin/isolated/allPairs", pairs_endpoint(isolated=True), methods=["GET"]),
+        Route("/sapi/v1/capital/config/getall", coin_config, methods=["GET"]),
         Route("/sapi/v1/margin/account", margin_account, methods=["GET"]),
     ]
 
