@@ -745,10 +745,12 @@ def apikey_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         if not result:
             _say("No API keys; create one with: marginctl apikey create")
             return
+        from marginctl.cli.render import short_time
+
         for key in result:
             typer.echo(key["apiKey"])
-            revoked = f", revoked {key['revokedAt']}" if key["revokedAt"] else ""
-            _say(f"  {key['permissions']}, {key['type']}, created {key['createdAt']}{revoked}")
+            revoked = f", revoked {short_time(key['revokedAt'])}" if key["revokedAt"] else ""
+            _say(f"  {key['permissions']}, {key['type']}, created {short_time(key['createdAt'])}{revoked}")
 
     run(ctx.find_root().obj, as_json, api_keys.list_api_keys, render, write=False)
 
@@ -763,8 +765,10 @@ def apikey_revoke(
     from marginctl.services import api_keys
 
     def render(result: Any) -> None:
+        from marginctl.cli.render import short_time
+
         already = "was already revoked" if result["alreadyRevoked"] else "revoked"
-        _say(f"API key {result['apiKey'][:8]}… {already} at {result['revokedAt']}.")
+        _say(f"API key {result['apiKey'][:8]}… {already} at {short_time(result['revokedAt'])}.")
 
     run(ctx.find_root().obj, as_json, lambda context: api_keys.revoke_api_key(context, key), render)
 

@@ -41,7 +41,7 @@ def _console() -> Console:
     return Console(highlight=False, width=screen_width())
 
 
-def _short_time(iso: str | None) -> str:
+def short_time(iso: str | None) -> str:
     """Tables show times to the second, as one ISO 8601 word; JSON keeps the full instant."""
     return EMPTY if iso is None else iso[:19] + "Z"
 
@@ -350,7 +350,7 @@ def _print_warning(console: Console, document: dict[str, Any]) -> None:
 
 def prices_table(result: list[dict[str, Any]]) -> None:
     columns = [Column("Pair"), Column("Price", numeric=True), Column("Time"), Column("Source")]
-    rows = [[row["pair"], row["price"], _short_time(row["time"]), row["source"]] for row in result]
+    rows = [[row["pair"], row["price"], short_time(row["time"]), row["source"]] for row in result]
     show_records(_console(), columns, rows)
 
 
@@ -362,7 +362,7 @@ def history_table(result: list[dict[str, Any]]) -> None:
     rows = [
         [
             str(entry["tranId"]),
-            _short_time(entry["time"]),
+            short_time(entry["time"]),
             entry["kind"],
             "\n".join(
                 f"{change['wallet']} {change['asset']} {change['field']} "
@@ -393,9 +393,9 @@ def accounts_table(result: list[dict[str, Any]]) -> None:
     rows = [
         [
             row["name"],
-            _short_time(row["createdAt"]),
-            _short_time(row["agreementAcceptedAt"]),
-            _short_time(row["coolingOffUntil"]),
+            short_time(row["createdAt"]),
+            short_time(row["agreementAcceptedAt"]),
+            short_time(row["coolingOffUntil"]),
         ]
         for row in result
     ]
@@ -417,7 +417,7 @@ def interest_table(result: dict[str, Any]) -> None:
     ]
     rows = [
         [
-            _short_time(row["interestAccuredTime"]),
+            short_time(row["interestAccuredTime"]),
             row["asset"],
             row["wallet"],
             row["principal"],
@@ -497,7 +497,7 @@ def orders_table(result: list[dict[str, Any]]) -> None:
         [
             str(order["orderId"]),
             EMPTY if order.get("orderListId", -1) == -1 else str(order["orderListId"]),
-            _short_time(order["transactTime"]),
+            short_time(order["transactTime"]),
             order["wallet"],
             order["side"],
             order["type"],
@@ -559,5 +559,5 @@ def rates_table(rows: list[dict[str, Any]]) -> None:
         return
     columns = [Column("Since"), Column("Asset"), Column("Daily rate", numeric=True)]
     show_records(
-        console, columns, [[_short_time(row["timestamp"]), row["asset"], row["dailyInterestRate"]] for row in rows]
+        console, columns, [[short_time(row["timestamp"]), row["asset"], row["dailyInterestRate"]] for row in rows]
     )

@@ -181,3 +181,13 @@ def test_an_ed25519_key_without_the_server_extra_is_a_one_line_install_hint(tmp_
     assert process.stderr == (
         "error: Ed25519 keys need the server extra; install it with: pip install 'marginctl[server]'\n"
     )
+
+
+def test_on_the_real_clock_people_see_times_to_the_second(wallet: Wallet) -> None:
+    key = wallet.ok("apikey", "create")["apiKey"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", wallet.ok("apikey", "list")[0]["createdAt"])
+    lines = wallet.run("apikey", "list").out.splitlines()
+    assert lines[0] == key
+    assert re.fullmatch(r"  trade, HMAC_SHA256, created \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lines[1]), lines
+    revoked = wallet.run("apikey", "revoke", key).out
+    assert re.fullmatch(rf"API key {key[:8]}… revoked at \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.\n", revoked), revoked
