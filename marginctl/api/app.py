@@ -49,18 +49,30 @@ class Api:
     async def on_wallet(self, action: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.worker, action)
 
-    def context(self, account: str | None, write: bool = False) -> Any:
+    def on_wallet_once(
+        self,
+        parsed: SignedRequest,
+        api_key: str | None,
+        service: Callable[[Any, SignedRequest], Any],
+        signed: bool,
+        write: bool,
+    ) -> Any:
+        """One visit to the wallet: the key checked (when signed), then the service for the key's account,
+        on one context and one connection."""
         from marginctl.domain.times import parse_time
         from marginctl.services.context import open_context
 
         options = self.options
         now = parse_time(options.now) if options.now else None
-        return open_context(options.db, options.config, account, now, write)
-
-    def call(self, account: str | None, service: Callable[[Any], Any], write: bool = False) -> Any:
-        context = self.context(account, write)
+        context = open_context(options.db, options.config, None, now, write)
         try:
-            return service(context)
+            if signed:
+                from marginctl.services import api_keys
+
+                server_ms = int(time.time() * 1000)
+                key = check_signed(parsed, api_key, lambda name: api_keys.signing_key(context, name), server_ms, write)
+                context.account_name = key.account_name
+            return service(context, parsed)
         finally:
             context.database.close()
 
@@ -77,24 +89,10 @@ class Api:
             if len(body) > MAX_BODY:
                 raise BinanceError(UNKNOWN, "Request body too large.")
             parsed = SignedRequest(request.scope["query_string"], body)
-            account = None
-            if signed:
-                from marginctl.services import api_keys
-
-                server_ms = int(time.time() * 1000)
-                key = await self.on_wallet(
-                    lambda: check_signed(
-                        parsed,
-                        request.headers.get("x-mbx-apikey"),
-                        lambda api_key: self.call(None, lambda context: api_keys.signing_key(context, api_key)),
-                        server_ms,
-                        write,
-                    )
-                )
-                account = key.account_name
             if service is None:
                 return _json({})
-            result = await self.on_wallet(lambda: self.call(account, lambda context: service(context, parsed), write))
+            api_key = request.headers.get("x-mbx-apikey")
+            result = await self.on_wallet(lambda: self.on_wallet_once(parsed, api_key, service, signed, write))
             return _json(render(result))
         except BinanceError as error:
             return _error(error)

@@ -35,13 +35,6 @@ class SignedRequest:
     """The parameters of one request and the text its signature covers."""
 
     def __init__(self, query: bytes, body: bytes) -> None:
-        query_items, query_signature = _without_signature(query)
-        body_items, body_signature = _without_signature(body)
-        signatures = [signature for signature in (query_signature, body_signature) if signature is not None]
-        if len(signatures) > 1:
-            raise BinanceError(TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected.")
-        self.signature = signatures[0] if signatures else None
-        self.payload = b"&".join(query_items) + b"&".join(body_items)
         self.params: dict[str, str] = {}
         for part in (query, body):
             try:
@@ -49,10 +42,15 @@ class SignedRequest:
             except UnicodeDecodeError:
                 raise BinanceError(BAD_PARAMETER, "Illegal characters found in a parameter.") from None
             for name, value in pairs:
+                # a second `signature` too, wherever each one travels
                 if name in self.params:
                     raise BinanceError(TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected.")
                 self.params[name] = value
         self.params.pop("signature", None)
+        query_items, query_signature = _without_signature(query)
+        body_items, body_signature = _without_signature(body)
+        self.signature = query_signature if query_signature is not None else body_signature
+        self.payload = b"&".join(query_items) + b"&".join(body_items)
 
     def required(self, name: str) -> str:
         value = self.params.get(name, "")
@@ -64,14 +62,12 @@ class SignedRequest:
 
 
 def _without_signature(raw: bytes) -> tuple[list[bytes], str | None]:
-    if not raw:
-        return [], None
-    items = raw.split(b"&")
+    """The items of `raw` but its `signature` (at most one: duplicates are refused already), and its value
+    percent-decoded only (a base64 Ed25519 signature may hold a raw `+`)."""
+    items = raw.split(b"&") if raw else []
     kept = [item for item in items if not item.startswith(SIGNATURE)]
-    signatures = [item[len(SIGNATURE) :] for item in items if item.startswith(SIGNATURE)]
-    if len(signatures) > 1:
-        raise BinanceError(TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected.")
-    return kept, unquote(signatures[0].decode("latin-1")) if signatures else None
+    signature = next((item[len(SIGNATURE) :] for item in items if item.startswith(SIGNATURE)), None)
+    return kept, unquote(signature.decode("latin-1")) if signature is not None else None
 
 
 def _whole_number(request: SignedRequest, name: str) -> int:
