@@ -16,12 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from marginctl.api import views
-from marginctl.api.errors import BAD_PARAMETER, BAD_SYMBOL, UNKNOWN, BinanceError, from_refusal
+from marginctl.api.errors import BAD_PARAMETER, BAD_SYMBOL, TOO_MANY_REQUESTS, UNKNOWN, BinanceError, from_refusal
 from marginctl.api.signed import SignedRequest, check_signed
 from marginctl.cli.runner import GlobalOptions
 from marginctl.domain.errors import MarginctlError
@@ -29,6 +30,9 @@ from marginctl.domain.secrets import mask_secrets
 
 #: The most a body may hold: every parameter of every endpoint fits in far less.
 MAX_BODY = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
+#: Binance's request weight per minute for one account (its margin endpoints' UID limit).
+DEFAULT_WEIGHT_LIMIT = 180_000
 
 
 def _json(document: Any, status: int = 200) -> Response:
@@ -88,6 +92,10 @@ class Api:
             body = await request.body()
             if len(body) > MAX_BODY:
                 raise BinanceError(UNKNOWN, "Request body too large.")
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if body and content_type not in ("", FORM):
+                # Binance takes a body only as a form; a JSON body would be read as one odd parameter
+                raise BinanceError(BAD_PARAMETER, f"Content-Type {content_type} is not accepted; send a form body.")
             parsed = SignedRequest(request.scope["query_string"], body)
             if service is None:
                 return _json({})
@@ -118,19 +126,19 @@ def _wanted_symbols(parsed: SignedRequest) -> set[str] | None:
     return set(listed)
 
 
-def create_app(options: GlobalOptions, on_ready: Callable[[], None] | None = None) -> Starlette:
+def create_app(
+    options: GlobalOptions, on_ready: Callable[[], None] | None = None, weight_limit: int = DEFAULT_WEIGHT_LIMIT
+) -> Starlette:
+    from marginctl.api.endpoints import ENDPOINTS, Endpoint
+
     api = Api(options)
+    weights = WeightCounter(weight_limit)
 
     async def ping(request: Request) -> Response:
         return await api.answer(request, None, signed=False)
 
     async def server_time(request: Request) -> Response:
         return _json({"serverTime": int(time.time() * 1000)})
-
-    async def margin_account(request: Request) -> Response:
-        from marginctl.services.status import status
-
-        return await api.answer(request, lambda context, _: status(context), signed=True, render=views.margin_account)
 
     async def exchange_info(request: Request) -> Response:
         from marginctl.services.markets import markets
@@ -166,15 +174,28 @@ def create_app(options: GlobalOptions, on_ready: Callable[[], None] | None = Non
         # ccxt's load_markets asks for the coins' deposit and withdrawal networks: the wallet has none
         return await api.answer(request, lambda context, _: [], signed=True)
 
-    routes = [
-        Route("/api/v3/ping", ping, methods=["GET"]),
-        Route("/api/v3/time", server_time, methods=["GET"]),
-        Route("/api/v3/exchangeInfo", exchange_info, methods=["GET"]),
-        Route("/sapi/v1/margin/allPairs", pairs_endpoint(isolated=False), methods=["GET"]),
-        Route("/sapi/v1/margin/isolated/allPairs", pairs_endpoint(isolated=True), methods=["GET"]),
-        Route("/sapi/v1/capital/config/getall", coin_config, methods=["GET"]),
-        Route("/sapi/v1/margin/account", margin_account, methods=["GET"]),
+    def served(path_endpoints: dict[str, Endpoint]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            chosen = path_endpoints[request.method]
+            return await api.answer(request, chosen.handler, signed=chosen.signed, write=chosen.write)
+
+        return endpoint
+
+    plain = [
+        ("/api/v3/ping", ping, 1),
+        ("/api/v3/time", server_time, 1),
+        ("/api/v3/exchangeInfo", exchange_info, 20),
+        ("/sapi/v1/margin/allPairs", pairs_endpoint(isolated=False), 1),
+        ("/sapi/v1/margin/isolated/allPairs", pairs_endpoint(isolated=True), 10),
+        ("/sapi/v1/capital/config/getall", coin_config, 10),
     ]
+    routes = [Route(path, handler, methods=["GET"]) for path, handler, _ in plain]
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for endpoint in ENDPOINTS:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
+    routes += [Route(path, served(methods), methods=list(methods)) for path, methods in by_path.items()]
+    weights.weights = {(("GET", path)): weight for path, _, weight in plain}
+    weights.weights.update({(endpoint.method, endpoint.path): endpoint.weight for endpoint in ENDPOINTS})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -183,7 +204,73 @@ def create_app(options: GlobalOptions, on_ready: Callable[[], None] | None = Non
         yield
         api.worker.shutdown(wait=True)
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    async def not_served(request: Request, error: Exception) -> Response:
+        """Unknown paths and methods, in Binance's error shape (-1000 with the HTTP status)."""
+        status = getattr(error, "status_code", 404)
+        what = "Unknown endpoint." if status == 404 else f"Method {request.method} is not allowed on this endpoint."
+        return _json({"code": UNKNOWN, "msg": what}, status)
+
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RateLimit, counter=weights)],
+        exception_handlers={404: not_served, 405: not_served},
+    )
+
+
+class WeightCounter:
+    """Binance's REQUEST_WEIGHT limit: each request's weight counted per calendar minute, per API key (per
+    client address without one). Counted on the event loop only, so nothing else touches it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.weights: dict[tuple[str, str], int] = {}
+        self.minute = 0
+        self.used: dict[str, int] = {}
+
+    def add(self, who: str, method: str, path: str) -> int:
+        minute = int(time.time() // 60)
+        if minute != self.minute:
+            self.minute, self.used = minute, {}
+        used = self.used.get(who, 0) + self.weights.get((method, path), 1)
+        self.used[who] = used
+        return used
+
+
+class RateLimit:
+    """`X-MBX-USED-WEIGHT-1M` on every answer; past the limit, 429 with -1003 and Retry-After."""
+
+    def __init__(self, app: Any, counter: WeightCounter) -> None:
+        self.app = app
+        self.counter = counter
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        client = scope.get("client") or ("-", 0)
+        who = headers.get(b"x-mbx-apikey", b"").decode("latin-1") or f"address {client[0]}"
+        used = self.counter.add(who, scope["method"], scope["path"])
+        header = (b"x-mbx-used-weight-1m", str(used).encode())
+        limit = self.counter.limit
+        if limit and used > limit:
+            message = (
+                f"Too many requests; current limit is {limit} request weight per 1 MINUTE. "
+                "Please use the websocket for live updates to avoid polling the API."
+            )
+            response = _error(BinanceError(TOO_MANY_REQUESTS, message))
+            response.headers["Retry-After"] = str(60 - int(time.time()) % 60)
+            response.headers["X-MBX-USED-WEIGHT-1M"] = str(used)
+            await response(scope, receive, send)
+            return
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 class AccessLog:

@@ -7,6 +7,13 @@ from marginctl.domain.errors import MarginctlError
 
 #: Binance's codes (the REST API's error code list) that this server answers with.
 UNKNOWN = -1000
+TOO_MANY_REQUESTS = -1003
+FILTER_FAILURE = -1013
+UNSUPPORTED_COMBINATION = -1014
+PARAMETER_NOT_REQUIRED = -1106
+INVALID_TIME_IN_FORCE = -1115
+INVALID_ORDER_TYPE = -1116
+INVALID_SIDE = -1117
 TOO_MANY_PARAMETERS = -1101
 MANDATORY_PARAM_MISSING = -1102
 BAD_PARAMETER = -1100
@@ -17,11 +24,14 @@ INVALID_API_KEY_FORMAT = -2014
 REJECTED_API_KEY = -2015
 NEW_ORDER_REJECTED = -2010
 NO_SUCH_ORDER = -2011
+ORDER_DOES_NOT_EXIST = -2013
 BAD_SYMBOL = -1121
 MARGIN_ACCOUNT_MISSING = -3003
 BALANCE_NOT_ENOUGH = -3041
 EXCEEDS_MAX_BORROWABLE = -3006
 MARGIN_LEVEL_TOO_LOW = -3045
+#: Binance's "Repay amount exceeds borrow amount."
+REPAY_EXCEEDS_DEBT = -3015
 
 #: marginctl's refusal codes → Binance's; anything not named is -1100 (bad input) or -2010 (a rule).
 BINANCE_CODES = {
@@ -32,6 +42,9 @@ BINANCE_CODES = {
     "unknown_pair": BAD_SYMBOL,
     "unknown_order": NO_SUCH_ORDER,
     "agreement_required": MARGIN_ACCOUNT_MISSING,
+    "pool_insufficient": EXCEEDS_MAX_BORROWABLE,
+    "repay_exceeds_debt": REPAY_EXCEEDS_DEBT,
+    "min_notional": FILTER_FAILURE,
 }
 #: -2014 and -2015 are refused with 401, as Binance answers them; every other error with 400.
 UNAUTHORIZED = (INVALID_API_KEY_FORMAT, REJECTED_API_KEY)
@@ -47,6 +60,8 @@ class BinanceError(Exception):
 
     @property
     def http_status(self) -> int:
+        if self.code == TOO_MANY_REQUESTS:
+            return 429
         return 401 if self.code in UNAUTHORIZED else 400
 
 

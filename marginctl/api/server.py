@@ -49,12 +49,14 @@ def _server_class() -> Any:
     return Server
 
 
-def serve(context: Any, options: GlobalOptions, host: str, port: int) -> None:
+def serve(context: Any, options: GlobalOptions, host: str, port: int, weight_limit: int) -> None:
     """Serve until SIGINT or SIGTERM; requests in flight are finished first (uvicorn's graceful shutdown).
 
     The wallet must exist (its keys are in it) and is checked, and upgraded if older, before the port opens.
     """
     check_installed()
+    if weight_limit < 0:
+        raise InvalidInput(f"--weight-limit must be 0 (no limit) or more, got {weight_limit}")
     import uvicorn
 
     with context.read():
@@ -73,7 +75,7 @@ def serve(context: Any, options: GlobalOptions, host: str, port: int) -> None:
         sys.stdout.flush()
 
     config = uvicorn.Config(
-        AccessLog(create_app(options, on_ready=ready)),
+        AccessLog(create_app(options, on_ready=ready, weight_limit=weight_limit)),
         log_level="warning",
         access_log=False,
         lifespan="on",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -117,3 +119,167 @@ def margin_pairs(markets: list[dict[str, Any]], isolated: bool) -> list[dict[str
         for index, market in enumerate(markets, start=1)
         if market["isolated"] or not isolated
     ]
+
+
+def millis(display: str | None) -> int:
+    """A time as the services show it ("2026-11-24T10:00:00Z") in Binance's milliseconds."""
+    if display is None:
+        return 0
+    moment = datetime.fromisoformat(display)
+    return int(moment.timestamp() * 1000)
+
+
+ACK_FIELDS = ("symbol", "orderId", "clientOrderId", "isIsolated")
+
+
+def order_ack(order: dict[str, Any]) -> dict[str, Any]:
+    return {**{field: order[field] for field in ACK_FIELDS}, "transactTime": millis(order["transactTime"])}
+
+
+def order_result(order: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **order_ack(order),
+        "price": order["price"] or "0",
+        "origQty": order["origQty"],
+        "executedQty": order["executedQty"],
+        "cummulativeQuoteQty": order["cummulativeQuoteQty"],
+        "status": order["status"],
+        "timeInForce": order["timeInForce"],
+        "type": order["type"],
+        "side": order["side"],
+        "selfTradePreventionMode": "NONE",
+    }
+
+
+def order_full(order: dict[str, Any]) -> dict[str, Any]:
+    """newOrderRespType FULL: the result with what MARGIN_BUY borrowed and each fill."""
+    document = order_result(order)
+    if "marginBuyBorrowAmount" in order:
+        document["marginBuyBorrowAmount"] = order["marginBuyBorrowAmount"]
+        document["marginBuyBorrowAsset"] = order["marginBuyBorrowAsset"]
+    document["fills"] = order.get("fills", [])
+    return document
+
+
+def order_query(order: dict[str, Any]) -> dict[str, Any]:
+    """GET margin/order, openOrders, allOrders: the order as Binance reports it later."""
+    return {
+        "clientOrderId": order["clientOrderId"],
+        "cummulativeQuoteQty": order["cummulativeQuoteQty"],
+        "executedQty": order["executedQty"],
+        "icebergQty": "0",
+        "isWorking": order["isWorking"],
+        "orderId": order["orderId"],
+        "orderListId": order["orderListId"],
+        "origQty": order["origQty"],
+        "price": order["price"] or "0",
+        "side": order["side"],
+        "status": order["status"],
+        "stopPrice": order["stopPrice"] or "0",
+        "symbol": order["symbol"],
+        "isIsolated": order["isIsolated"],
+        "time": millis(order["transactTime"]),
+        "timeInForce": order["timeInForce"],
+        "type": order["type"],
+        "selfTradePreventionMode": "NONE",
+        "updateTime": millis(order["updateTime"]),
+    }
+
+
+def order_cancelled(order: dict[str, Any], asked_client_id: str | None) -> dict[str, Any]:
+    """DELETE margin/order: the order cancelled; `clientOrderId` is the cancel's own, `origClientOrderId` the
+    order's. Binance sends this orderId as a string (its SDK's model says so)."""
+    return {
+        "symbol": order["symbol"],
+        "isIsolated": order["isIsolated"],
+        "orderId": str(order["orderId"]),
+        "origClientOrderId": order["clientOrderId"],
+        "clientOrderId": asked_client_id or order["clientOrderId"],
+        "price": order["price"] or "0",
+        "origQty": order["origQty"],
+        "executedQty": order["executedQty"],
+        "cummulativeQuoteQty": order["cummulativeQuoteQty"],
+        "status": order["status"],
+        "timeInForce": order["timeInForce"],
+        "type": order["type"],
+        "side": order["side"],
+        "selfTradePreventionMode": "NONE",
+    }
+
+
+def order_list(listed: dict[str, Any], report: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """An OCO as Binance answers it: the list's fields, its orders' ids, and each leg's report."""
+    document = {
+        "orderListId": listed["orderListId"],
+        "contingencyType": listed["contingencyType"],
+        "listStatusType": listed["listStatusType"],
+        "listOrderStatus": listed["listOrderStatus"],
+        "listClientOrderId": listed["listClientOrderId"],
+        "transactionTime": millis(listed["transactionTime"]),
+        "symbol": listed["symbol"],
+        "isIsolated": listed["isIsolated"],
+        "orders": listed["orders"],
+        "orderReports": [report(leg) for leg in listed["orderReports"]],
+    }
+    if "marginBuyBorrowAmount" in listed:
+        document["marginBuyBorrowAmount"] = listed["marginBuyBorrowAmount"]
+        document["marginBuyBorrowAsset"] = listed["marginBuyBorrowAsset"]
+    return document
+
+
+def trade(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "time": millis(row["time"])}
+
+
+def isolated_asset(row: dict[str, Any]) -> dict[str, Any]:
+    """One side of an isolated pair in margin/isolated/account."""
+    total = Decimal(row["free"]) + Decimal(row["locked"])
+    return {
+        "asset": row["asset"],
+        "borrowEnabled": True,
+        "borrowed": row["borrowed"],
+        "free": row["free"],
+        "interest": row["interest"],
+        "locked": row["locked"],
+        "netAsset": row["netAsset"],
+        "netAssetOfBtc": row.get("netAssetOfBtc", "0"),
+        "repayEnabled": True,
+        "totalAsset": format(total, "f"),
+    }
+
+
+def isolated_account(wallets: list[dict[str, Any]]) -> dict[str, Any]:
+    """GET margin/isolated/account from the `status` of each isolated wallet."""
+    assets = []
+    for wallet in wallets:
+        base, quote = wallet["wallet"].split("/")
+        rows = {row["asset"]: row for row in wallet["userAssets"]}
+        empty = {"asset": "", "free": "0", "locked": "0", "borrowed": "0", "interest": "0", "netAsset": "0"}
+        level = wallet["marginLevel"] or NO_DEBT_MARGIN_LEVEL
+        base_row = rows.get(base, {**empty, "asset": base})
+        assets.append(
+            {
+                "baseAsset": isolated_asset(base_row),
+                "quoteAsset": isolated_asset(rows.get(quote, {**empty, "asset": quote})),
+                "symbol": base + quote,
+                "isolatedCreated": True,
+                "enabled": True,
+                "marginLevel": level,
+                "marginLevelStatus": wallet["marginLevelStatus"],
+                "marginRatio": wallet["initialLevel"],
+                "indexPrice": wallet.get("indexPrice", "0"),
+                "liquidatePrice": base_row.get("liquidationPrice") or "0",
+                "liquidateRate": wallet["liquidationLevel"],
+                "tradeEnabled": True,
+            }
+        )
+    return {
+        "assets": assets,
+        "totalAssetOfBtc": _sum(wallets, "totalAssetOfBtc"),
+        "totalLiabilityOfBtc": _sum(wallets, "totalLiabilityOfBtc"),
+        "totalNetAssetOfBtc": _sum(wallets, "totalNetAssetOfBtc"),
+    }
+
+
+def _sum(wallets: list[dict[str, Any]], field: str) -> str:
+    return format(sum((Decimal(wallet.get(field, "0")) for wallet in wallets), Decimal(0)), "f")

@@ -331,7 +331,11 @@ def trade(
     price: Annotated[str | None, typer.Option("--price", help="Limit price; without it, a market order.")] = None,
     stop: Annotated[str | None, typer.Option("--stop", help="Stop price (with --price: stop-limit).")] = None,
     side_effect: Annotated[
-        str, typer.Option("--side-effect", help="normal, auto-borrow (MARGIN_BUY) or auto-repay (AUTO_REPAY).")
+        str,
+        typer.Option(
+            "--side-effect",
+            help="normal, auto-borrow (MARGIN_BUY), auto-repay (AUTO_REPAY) or auto-borrow-repay (AUTO_BORROW_REPAY).",
+        ),
     ] = "normal",
     isolated: Annotated[bool, typer.Option("--isolated", help="Trade in the pair's isolated wallet.")] = False,
     close: Annotated[
@@ -371,7 +375,11 @@ def trade_oco(
         str | None, typer.Option("--stop-limit", help="The stop leg's limit price once it has triggered.")
     ] = None,
     side_effect: Annotated[
-        str, typer.Option("--side-effect", help="normal, auto-borrow (MARGIN_BUY) or auto-repay (AUTO_REPAY).")
+        str,
+        typer.Option(
+            "--side-effect",
+            help="normal, auto-borrow (MARGIN_BUY), auto-repay (AUTO_REPAY) or auto-borrow-repay (AUTO_BORROW_REPAY).",
+        ),
     ] = "normal",
     isolated: Annotated[bool, typer.Option("--isolated", help="Trade in the pair's isolated wallet.")] = False,
     client_id: ClientId = None,
@@ -697,11 +705,21 @@ def serve(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option("--port", help="Port to listen on; 0 takes a free one.")] = 8080,
+    weight_limit: Annotated[
+        int,
+        typer.Option("--weight-limit", help="Request weight per minute per API key before 429 (-1003); 0: no limit."),
+    ] = 180_000,
 ) -> None:
     """Serve Binance's margin API for the wallet's API keys, on the system clock, until Ctrl-C."""
     from marginctl.api.server import serve as run_server
 
-    run(ctx.obj, False, lambda context: run_server(context, ctx.obj, host, port), lambda result: None, write=False)
+    run(
+        ctx.obj,
+        False,
+        lambda context: run_server(context, ctx.obj, host, port, weight_limit),
+        lambda result: None,
+        write=False,
+    )
 
 
 @apikey_app.command("create")

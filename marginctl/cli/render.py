@@ -20,9 +20,10 @@ from rich.text import Text
 
 from marginctl.cli.output import screen_width
 from marginctl.domain.margin import NO_DEBT_MARGIN_LEVEL
+from marginctl.domain.orders import SIDE_EFFECTS
 
 #: Binance's sideEffectType as the CLI's --side-effect names it.
-EFFECT_NAMES = {"NO_SIDE_EFFECT": "normal", "MARGIN_BUY": "auto-borrow", "AUTO_REPAY": "auto-repay"}
+EFFECT_NAMES = {name: cli for cli, name in SIDE_EFFECTS.items()}
 
 STATUS_STYLES = {
     "EXCESSIVE": "green",

@@ -13,7 +13,6 @@ from marginctl.domain.errors import InvalidOcoPrices, WouldMatchImmediately, Wou
 from marginctl.domain.orders import BUY, SELL, check_min_notional, hold_for
 
 OCO = "OCO"
-LIMIT_MAKER = "LIMIT_MAKER"
 #: Binance's status of the leg that the other leg's fill (or trigger) cancelled.
 EXPIRED = "EXPIRED"
 

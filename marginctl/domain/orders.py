@@ -19,6 +19,8 @@ BUY = "BUY"
 SELL = "SELL"
 MARKET = "MARKET"
 LIMIT = "LIMIT"
+#: A limit order refused if it would fill at once (an OCO's limit leg; Binance's post-only order).
+LIMIT_MAKER = "LIMIT_MAKER"
 STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"
 TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
 
@@ -30,10 +32,19 @@ CANCELED = "CANCELED"
 SIDES = {"buy": BUY, "sell": SELL}
 
 #: Binance's sideEffectType values, by the names the CLI takes.
-SIDE_EFFECTS = {"normal": "NO_SIDE_EFFECT", "auto-borrow": "MARGIN_BUY", "auto-repay": "AUTO_REPAY"}
+SIDE_EFFECTS = {
+    "normal": "NO_SIDE_EFFECT",
+    "auto-borrow": "MARGIN_BUY",
+    "auto-repay": "AUTO_REPAY",
+    "auto-borrow-repay": "AUTO_BORROW_REPAY",
+}
 NO_SIDE_EFFECT = "NO_SIDE_EFFECT"
 MARGIN_BUY = "MARGIN_BUY"
 AUTO_REPAY = "AUTO_REPAY"
+AUTO_BORROW_REPAY = "AUTO_BORROW_REPAY"
+#: The side effects that borrow what the order lacks when it is placed, and those whose fill repays debt.
+BORROWING = (MARGIN_BUY, AUTO_BORROW_REPAY)
+REPAYING = (AUTO_REPAY, AUTO_BORROW_REPAY)
 
 #: Binance answers every margin order with timeInForce GTC (good till cancelled).
 TIME_IN_FORCE = "GTC"

@@ -39,6 +39,9 @@ class OcoRequest:
     stop_price: Decimal
     stop_limit_price: Decimal
     side_effect: str
+    #: The legs' client order ids (Binance's limitClientOrderId and stopClientOrderId), if given.
+    limit_client_id: str | None = None
+    stop_client_id: str | None = None
 
 
 def parse_oco(
@@ -101,7 +104,7 @@ def place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dict
     need = rules.oco_hold(request.side, request.quantity, request.price, request.stop_limit_price, config.places(quote))
     free = ledger.free_balance(scope.tx, scope.account_id, request.wallet, spend_asset)
     borrowed = ZERO
-    if request.side_effect == orders.MARGIN_BUY and need > free:
+    if request.side_effect in orders.BORROWING and need > free:
         borrowed, _ = lend(scope, request.wallet, spend_asset, need - free)
     elif need > free:
         raise InsufficientBalance(
@@ -111,8 +114,19 @@ def place(scope: WriteScope, request: OcoRequest, client_id: str | None) -> dict
 
     list_id = _insert_list(scope, request, client_id)
     # Binance's order: the stop leg first, then the limit leg; the limit leg holds the list's funds.
-    _insert_leg(scope, request, list_id, orders.STOP_LOSS_LIMIT, request.stop_limit_price, request.stop_price, ZERO)
-    limit_leg = _insert_leg(scope, request, list_id, rules.LIMIT_MAKER, request.price, None, borrowed)
+    _insert_leg(
+        scope,
+        request,
+        list_id,
+        orders.STOP_LOSS_LIMIT,
+        request.stop_limit_price,
+        request.stop_price,
+        ZERO,
+        request.stop_client_id,
+    )
+    limit_leg = _insert_leg(
+        scope, request, list_id, orders.LIMIT_MAKER, request.price, None, borrowed, request.limit_client_id
+    )
     trading.lock_funds(scope, orders_store.load_order(scope.tx, limit_leg), need)
 
     result = list_view(config, scope.tx, list_id)
@@ -135,6 +149,7 @@ def _insert_leg(
     price: Decimal,
     stop_price: Decimal | None,
     borrowed: Decimal,
+    client_id: str | None,
 ) -> int:
     base, quote = pair_assets(request.pair)
     return store.insert_leg(
@@ -153,6 +168,7 @@ def _insert_leg(
             "borrowed": borrowed,
             "at": scope.at,
             "list_id": list_id,
+            "client_order_id": client_id,
         },
     )
 

@@ -16,6 +16,7 @@ from marginctl.domain.errors import (
     NoPrice,
     RepayExceedsDebt,
     UnknownOrder,
+    WouldMatchImmediately,
     WouldTriggerImmediately,
 )
 from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
@@ -55,6 +56,13 @@ class OrderRequest:
     sell_all: bool = False
     #: `trade buy PAIR --close`: the quantity is what repays the base asset's debt and interest after the fee.
     close: bool = False
+    #: Binance's autoRepayAtCancel: cancelling the order repays what it borrowed (MARGIN_BUY, AUTO_BORROW_REPAY).
+    repay_at_cancel: bool = True
+    #: Binance's LIMIT_MAKER: refused if it would fill at once, so it only ever makes the book.
+    post_only: bool = False
+    #: The stop-limit type the client asked for (STOP_LOSS_LIMIT or TAKE_PROFIT_LIMIT): a stop on the other
+    #: side of the last price would trigger at once, and is refused as Binance refuses it.
+    expected_type: str | None = None
 
 
 def parse_order(
@@ -119,7 +127,7 @@ def _parse_whole_position(side: str, pair: str, isolated: bool, request: _WholeP
     side_effect = match_name(request.side_effect_text, rules.SIDE_EFFECTS)
     if side_effect is None:
         raise InvalidInput(f"--side-effect must be one of {', '.join(rules.SIDE_EFFECTS)}")
-    if side_effect == rules.MARGIN_BUY:
+    if side_effect in rules.BORROWING:
         raise InvalidInput(f"{what} sells what is free or buys back a debt; it cannot borrow (auto-borrow)")
     return OrderRequest(
         side=side,
@@ -191,13 +199,22 @@ def place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> di
     else:
         order_type = rules.LIMIT if request.limit_price is not None else rules.MARKET
 
+    if request.expected_type is not None and order_type != request.expected_type:
+        raise WouldTriggerImmediately(
+            f"a {request.expected_type} {request.side} with stop {request.stop_price} at the last price "
+            f"{last_price} would trigger immediately"
+        )
     spend_asset = quote if request.side == rules.BUY else base
     marketable = rules.marketable_on_placing(order_type, request.side, request.limit_price, last_price)
+    if request.post_only and marketable:
+        raise WouldMatchImmediately(f"the LIMIT_MAKER order at {request.limit_price} would immediately match and take")
+    if request.post_only:
+        order_type = rules.LIMIT_MAKER
     # A marketable order costs what it pays at the last price; a resting one holds what its limit may spend.
     need = rules.hold_for(request.side, quantity, last_price if marketable else reference_price, quote_places)
     free = ledger.free_balance(scope.tx, scope.account_id, request.wallet, spend_asset)
     borrowed = ZERO
-    if request.side_effect == rules.MARGIN_BUY and need > free:
+    if request.side_effect in rules.BORROWING and need > free:
         borrowed, _ = lend(scope, request.wallet, spend_asset, need - free)
     elif need > free:
         raise InsufficientBalance(
@@ -222,7 +239,7 @@ def place(scope: WriteScope, request: OrderRequest, client_id: str | None) -> di
         lock_funds(scope, order, need)
     result = order_view(config, _load_order(scope.tx, order_id))
     result["fills"] = fills
-    if request.side_effect == rules.AUTO_REPAY:
+    if request.side_effect in rules.REPAYING:
         result["repaid"] = repaid
     result.update(pair_risk(scope, request.pair).as_json())
     if borrowed:
@@ -285,7 +302,8 @@ def _insert_order(
             "orig_qty": quantity,
             "side_effect": request.side_effect,
             "locked_asset": spend_asset,
-            "borrowed": borrowed,
+            # what a cancel repays (Binance's autoRepayAtCancel): nothing when the order says false
+            "borrowed": borrowed if request.repay_at_cancel else ZERO,
             "at": to_storage(scope.at),
         },
     )
@@ -342,7 +360,7 @@ def _fill(
         scope.post("fee", filled.fee, memo=_fee_memo(maker, order, trade_id))
     orders_store.mark_filled(scope.tx, int(order["id"]), quantity, result.quote_amount, scope.at)
     repayment = None
-    if order["side_effect"] == rules.AUTO_REPAY:
+    if order["side_effect"] in rules.REPAYING:
         repayment = _auto_repay(scope, wallet, received_asset, result.received)
     order_lists.leg_filled(scope, order)  # an OCO's other leg expires
     fee_places = base_places if side == rules.BUY else quote_places
@@ -495,7 +513,7 @@ def match_orders(scope: WriteScope, pair: str, price: Decimal) -> dict[str, int]
         owner_scope = dataclasses.replace(scope, account=accounts[account_id], request_id=None)
         # A stop that triggers and fills at once takes the book at this price; a resting limit made it.
         taker = order_id in triggered_now
-        if not taker and order["side_effect"] != rules.AUTO_REPAY and order["order_list_id"] is None:
+        if not taker and order["side_effect"] not in rules.REPAYING and order["order_list_id"] is None:
             limit = from_text(order["price"])
             batch.append((owner_scope, order, _decide_fill(owner_scope, order, limit, maker=True, from_locked=True)))
             continue

@@ -40,7 +40,7 @@ def insert_leg(tx: Transaction, leg: dict[str, Any]) -> int:
         tx,
         {
             **values,
-            "client_order_id": None,
+            "client_order_id": leg.get("client_order_id"),
             "triggered": False,
             "order_list_id": leg["list_id"],
             "at": to_storage(leg["at"]),

@@ -212,3 +212,59 @@ def open_holds(tx: Transaction) -> list[tuple[int, str, str, Decimal]]:
         if amount != ZERO:
             holds.append((int(row["account_id"]), str(row["wallet"]), str(row["locked_asset"]), amount))
     return holds
+
+
+def wallet_orders(
+    tx: Transaction,
+    account_id: int,
+    wallet: str,
+    pair: str | None,
+    *,
+    order_id: int | None = None,
+    client_order_id: str | None = None,
+    open_only: bool = False,
+    from_id: int | None = None,
+    limit: int | None = None,
+) -> list[Row]:
+    """An account's orders in one wallet (of one pair), oldest first: Binance's order queries."""
+    sql = f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id AND wallet = :wallet"
+    params: dict[str, Any] = {"account_id": account_id, "wallet": wallet}
+    for column, value in (("pair", pair), ("id", order_id), ("client_order_id", client_order_id)):
+        if value is not None:
+            sql += f" AND {column} = :{column}"
+            params[column] = value
+    if open_only:
+        sql += " AND status = 'NEW'"
+    if from_id is not None:
+        sql += " AND id >= :from_id"
+        params["from_id"] = from_id
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    return tx.execute(sql, params)
+
+
+def liquidation_orders(tx: Transaction, account_id: int, wallet: str | None) -> list[Row]:
+    """The filled market orders of an account's liquidations (their client id is `liquidation`), newest first."""
+    sql = f"SELECT {ORDER_COLUMNS} FROM orders WHERE account_id = :account_id AND client_order_id = 'liquidation'"
+    params: dict[str, Any] = {"account_id": account_id}
+    if wallet is not None:
+        sql += " AND wallet = :wallet"
+        params["wallet"] = wallet
+    return tx.execute(sql + " ORDER BY id DESC", params)
+
+
+def wallet_trades(
+    tx: Transaction, account_id: int, wallet: str, pair: str, from_id: int | None, limit: int
+) -> list[Row]:
+    """An account's fills in one wallet and pair, oldest first (Binance's myTrades)."""
+    sql = (
+        "SELECT id, order_id, wallet, pair, side, price, qty, quote_qty, commission, commission_asset, is_maker, at "
+        "FROM trades WHERE account_id = :account_id AND wallet = :wallet AND pair = :pair"
+    )
+    params: dict[str, Any] = {"account_id": account_id, "wallet": wallet, "pair": pair, "limit": limit}
+    if from_id is not None:
+        sql += " AND id >= :from_id"
+        params["from_id"] = from_id
+    return tx.execute(sql + " ORDER BY id LIMIT :limit", params)
