@@ -42,9 +42,11 @@ def environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def start_server(wallet: Wallet, tmp_path: Path, *args: str) -> Server:
+def start_server(wallet: Wallet, tmp_path: Path, *args: str, now: str | None = None, port: int = 0) -> Server:
+    """`serve` on `port` (0: a free one), on the system clock or on the fixed clock `now`."""
+    clock = ["--now", now] if now is not None else []
     process = subprocess.Popen(
-        [marginctl_executable(), "--db", wallet.target, "serve", "--port", "0", *args],
+        [marginctl_executable(), "--db", wallet.target, *clock, "serve", "--port", str(port), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
