@@ -44,14 +44,27 @@ def _error(error: BinanceError) -> Response:
 
 
 class Api:
-    """What every endpoint shares: the wallet's options and the one thread that opens it."""
+    """What every endpoint shares: the wallet's options, its config (read once, at the start), and the one
+    thread that opens the wallet and keeps its connection for every request."""
 
     def __init__(self, options: GlobalOptions) -> None:
+        from marginctl.config import load_config
+        from marginctl.domain.times import parse_time
+        from marginctl.store.database import locate
+
         self.options = options
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wallet")
+        self.file_config = load_config(options.config)
+        self.now = parse_time(options.now) if options.now else None
+        #: used by the worker thread only (a SQLite connection belongs to the thread that opened it)
+        self.database = locate(options.db)
 
     async def on_wallet(self, action: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.worker, action)
+
+    def close(self) -> None:
+        self.worker.submit(self.database.close).result()
+        self.worker.shutdown(wait=True)
 
     def on_wallet_once(
         self,
@@ -62,23 +75,18 @@ class Api:
         write: bool,
     ) -> Any:
         """One visit to the wallet: the key checked (when signed), then the service for the key's account,
-        on one context and one connection."""
-        from marginctl.domain.times import parse_time
-        from marginctl.services.context import open_context
+        on one context and the thread's one connection. The wallet's stored rules and clock are read anew
+        each time, so a `config apply` or a write from the CLI is seen by the next request."""
+        from marginctl.services.context import Context
 
-        options = self.options
-        now = parse_time(options.now) if options.now else None
-        context = open_context(options.db, options.config, None, now, write)
-        try:
-            if signed:
-                from marginctl.services import api_keys
+        context = Context(file_config=self.file_config, database=self.database, now=self.now, creates_wallet=False)
+        if signed:
+            from marginctl.services import api_keys
 
-                server_ms = int(time.time() * 1000)
-                key = check_signed(parsed, api_key, lambda name: api_keys.signing_key(context, name), server_ms, write)
-                context.account_name = key.account_name
-            return service(context, parsed)
-        finally:
-            context.database.close()
+            server_ms = int(time.time() * 1000)
+            key = check_signed(parsed, api_key, lambda name: api_keys.signing_key(context, name), server_ms, write)
+            context.account_name = key.account_name
+        return service(context, parsed)
 
     async def answer(
         self,
@@ -202,7 +210,7 @@ def create_app(
         if on_ready is not None:
             on_ready()
         yield
-        api.worker.shutdown(wait=True)
+        api.close()
 
     async def not_served(request: Request, error: Exception) -> Response:
         """Unknown paths and methods, in Binance's error shape (-1000 with the HTTP status)."""

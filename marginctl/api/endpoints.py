@@ -185,7 +185,7 @@ def borrow_repay_records(context: Context, request: SignedRequest) -> Any:
 def _wallet_status(context: Context, isolated: str | None) -> dict[str, Any]:
     from marginctl.services.status import status
 
-    document: dict[str, Any] = status(context, isolated)
+    document: dict[str, Any] = status(context, isolated, with_pnl=False)
     return document
 
 
@@ -235,7 +235,7 @@ def isolated_account(context: Context, request: SignedRequest) -> Any:
         wanted = [params.pair_of(context.config, name) for name in listed]
     wallets = [
         document
-        for document in status(context, all_wallets=True)
+        for document in status(context, all_wallets=True, with_pnl=False)
         if document["wallet"] in context.config.isolated and (wanted is None or document["wallet"] in wanted)
     ]
     return views.isolated_account(wallets)

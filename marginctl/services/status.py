@@ -28,8 +28,9 @@ from marginctl.store.database import Row, Transaction
 VALUE_PLACES = 8
 
 
-def status(context: Context, isolated_pair: str | None = None, all_wallets: bool = False) -> Any:
-    """One wallet's status document, or with `all_wallets` a list of every wallet holding anything."""
+def status(context: Context, isolated_pair: str | None = None, all_wallets: bool = False, with_pnl: bool = True) -> Any:
+    """One wallet's status document, or with `all_wallets` a list of every wallet holding anything.
+    `with_pnl=False` leaves out profit and loss (the API's account views have no such field)."""
     config = context.config
     wallet = parse_pair(isolated_pair, config.pairs) if isolated_pair else CROSS
     with context.read() as tx:
@@ -38,9 +39,9 @@ def status(context: Context, isolated_pair: str | None = None, all_wallets: bool
         prices = asset_prices(tx, config)
         pool_free = lending_pool_free(tx)
         if not all_wallets:
-            return _wallet_status(tx, context, account, account_id, wallet, prices, pool_free)
+            return _wallet_status(tx, context, account, account_id, wallet, prices, pool_free, with_pnl)
         wallets = _wallets_in_use(tx, account_id)
-        return [_wallet_status(tx, context, account, account_id, name, prices, pool_free) for name in wallets]
+        return [_wallet_status(tx, context, account, account_id, name, prices, pool_free, with_pnl) for name in wallets]
 
 
 def _wallets_in_use(tx: Transaction, account_id: int | None) -> list[str]:
@@ -59,6 +60,7 @@ def _wallet_status(
     wallet: str,
     prices: dict[str, Decimal],
     pool_free: dict[str, Decimal],
+    with_pnl: bool = True,
 ) -> dict[str, Any]:
     config = context.config
     position = wallet_position(tx, config, account_id, wallet, prices)
@@ -120,7 +122,7 @@ def _wallet_status(
     document["agreementAcceptedAt"] = display_stored(account["agreement_accepted_at"]) if account is not None else None
     document["coolingOffUntil"] = display_stored(account["cooling_off_until"]) if account is not None else None
     document["userAssets"] = [_asset_row(tx, config, position, asset, pool_free) for asset in position.balances]
-    if is_margin_wallet(wallet):
+    if is_margin_wallet(wallet) and with_pnl:
         from marginctl.services.pnl import status_pnl
 
         document["pnl"] = status_pnl(tx, config, account_id, wallet, prices)
