@@ -184,7 +184,7 @@ def create_app(
 
     def served(path_endpoints: dict[str, Endpoint]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            chosen = path_endpoints[request.method]
+            chosen = path_endpoints.get(request.method) or path_endpoints["GET"]  # HEAD: as GET
             return await api.answer(request, chosen.handler, signed=chosen.signed, write=chosen.write)
 
         return endpoint
@@ -218,12 +218,14 @@ def create_app(
         what = "Unknown endpoint." if status == 404 else f"Method {request.method} is not allowed on this endpoint."
         return _json({"code": UNKNOWN, "msg": what}, status)
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(RateLimit, counter=weights)],
         exception_handlers={404: not_served, 405: not_served},
     )
+    app.router.redirect_slashes = False  # Binance answers a path with a trailing slash 404, not a redirect
+    return app
 
 
 class WeightCounter:

@@ -19,13 +19,14 @@ from marginctl.api.errors import (
     MANDATORY_PARAM_MISSING,
     MARGIN_ACCOUNT_MISSING,
     NEW_ORDER_REJECTED,
+    NOT_A_MARGIN_ASSET,
     ORDER_DOES_NOT_EXIST,
     PARAMETER_NOT_REQUIRED,
     UNSUPPORTED_COMBINATION,
     BinanceError,
 )
 from marginctl.api.signed import SignedRequest
-from marginctl.domain.errors import AgreementRequired, ClientIdReused, UnknownOrder
+from marginctl.domain.errors import AgreementRequired, ClientIdReused, InsufficientBalance, UnknownOrder
 from marginctl.domain.names import CROSS, SPOT
 from marginctl.services.context import Context
 
@@ -160,7 +161,7 @@ def borrow_repay_records(context: Context, request: SignedRequest) -> Any:
         principal = sum((views.Decimal(c["amount"]) for c in debt if c["field"] == "borrowed"), views.Decimal(0))
         interest = sum((views.Decimal(c["amount"]) for c in debt if c["field"] == "interest"), views.Decimal(0))
         row: dict[str, Any] = {
-            "type": "MANUAL" if entry["kind"] == kind.lower() else "AUTO",
+            "type": "MANUAL",
             "asset": debt[0]["asset"],
             "amount": format(abs(principal + interest) if kind == "REPAY" else principal, "f"),
             "status": "CONFIRMED",
@@ -192,7 +193,7 @@ def _wallet_status(context: Context, isolated: str | None) -> dict[str, Any]:
 def _asset_of(context: Context, request: SignedRequest) -> str:
     asset = request.required("asset")
     if asset not in context.config.assets:
-        raise BinanceError(BAD_PARAMETER, "Invalid asset.")
+        raise BinanceError(NOT_A_MARGIN_ASSET, "Not a valid margin asset.")
     return asset
 
 
@@ -331,6 +332,7 @@ def new_order(context: Context, request: SignedRequest) -> Any:
         if params.optional(request, "newOrderRespType")
         else ("FULL" if order_type in ("MARKET", "LIMIT") else "ACK")
     ]
+    params.on_filters(config, pair, request, ("quantity",), ("price", "stopPrice"))
     client_id = _client_order_id(request, "newClientOrderId")
     parsed = parse_order(config, side, pair, quantity, quote, price, stop, _side_effect(request), isolated is not None)
     parsed = dataclasses.replace(
@@ -339,11 +341,17 @@ def new_order(context: Context, request: SignedRequest) -> Any:
         post_only=order_type == "LIMIT_MAKER",
         expected_type=order_type if stop is not None else None,
     )
+    return respond(_placing(lambda: place_order(context, parsed, client_id)))
+
+
+def _placing(place: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """An order's refusals as Binance words them for orders (a transfer's or a borrow's differ)."""
     try:
-        placed = place_order(context, parsed, client_id)
+        return place()
     except ClientIdReused:
         raise BinanceError(NEW_ORDER_REJECTED, "Duplicate order sent.") from None
-    return respond(placed)
+    except InsufficientBalance:
+        raise BinanceError(NEW_ORDER_REJECTED, "Account has insufficient balance for requested action.") from None
 
 
 def _order_key(request: SignedRequest) -> tuple[int | None, str | None]:
@@ -451,6 +459,7 @@ def new_oco(context: Context, request: SignedRequest) -> Any:
         )
     _time_in_force(request, "stopLimitTimeInForce", True)
     assert quantity is not None
+    params.on_filters(config, pair, request, ("quantity",), ("price", "stopPrice", "stopLimitPrice"))
     client_id = _client_order_id(request, "listClientOrderId")
     parsed = dataclasses.replace(
         parse_oco(config, side, pair, quantity, price, stop, stop_limit, _side_effect(request), isolated is not None),
@@ -459,10 +468,7 @@ def new_oco(context: Context, request: SignedRequest) -> Any:
     )
     response = params.optional(request, "newOrderRespType") or "ACK"
     report = RESPONSE_TYPES[params.choice(request, "newOrderRespType", RESPONSE_TYPES) if response != "ACK" else "ACK"]
-    try:
-        listed = place_oco(context, parsed, client_id)
-    except ClientIdReused:
-        raise BinanceError(NEW_ORDER_REJECTED, "Duplicate order sent.") from None
+    listed = _placing(lambda: place_oco(context, parsed, client_id))
     return views.order_list(listed, views.order_result if report is views.order_ack else report)
 
 

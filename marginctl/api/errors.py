@@ -30,6 +30,7 @@ MARGIN_ACCOUNT_MISSING = -3003
 BALANCE_NOT_ENOUGH = -3041
 EXCEEDS_MAX_BORROWABLE = -3006
 MARGIN_LEVEL_TOO_LOW = -3045
+NOT_A_MARGIN_ASSET = -3027
 #: Binance's "Repay amount exceeds borrow amount."
 REPAY_EXCEEDS_DEBT = -3015
 
@@ -45,6 +46,7 @@ BINANCE_CODES = {
     "pool_insufficient": EXCEEDS_MAX_BORROWABLE,
     "repay_exceeds_debt": REPAY_EXCEEDS_DEBT,
     "min_notional": FILTER_FAILURE,
+    "unknown_asset": NOT_A_MARGIN_ASSET,
 }
 #: -2014 and -2015 are refused with 401, as Binance answers them; every other error with 400.
 UNAUTHORIZED = (INVALID_API_KEY_FORMAT, REJECTED_API_KEY)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from marginctl.api.errors import BAD_PARAMETER, BAD_SYMBOL, MANDATORY_PARAM_MISSING, BinanceError
+from marginctl.api.errors import BAD_PARAMETER, BAD_SYMBOL, FILTER_FAILURE, MANDATORY_PARAM_MISSING, BinanceError
 from marginctl.api.signed import SignedRequest
 from marginctl.config import Config
 from marginctl.domain.names import CROSS
@@ -17,6 +17,8 @@ from marginctl.domain.names import CROSS
 #: Binance's pattern for a decimal parameter (quantity, price, amount): no sign, no exponent.
 DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
 WHOLE = re.compile(r"[0-9]{1,18}")
+#: Binance's pattern for a symbol parameter.
+SYMBOL = re.compile(r"[A-Z0-9_.-]{1,20}")
 TRUE, FALSE = "true", "false"
 
 
@@ -79,6 +81,8 @@ def choice(request: SignedRequest, name: str, choices: Collection[str], code: in
 
 def pair_of(config: Config, symbol: str) -> str:
     """`BTCUSDT` → the wallet's pair `BTC/USDT`."""
+    if not SYMBOL.fullmatch(symbol):
+        raise illegal("symbol", "^[A-Z0-9-_.]{1,20}$")
     for pair in config.pairs:
         if pair.replace("/", "") == symbol:
             return pair
@@ -109,3 +113,21 @@ def missing(name: str) -> BinanceError:
     return BinanceError(
         MANDATORY_PARAM_MISSING, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
     )
+
+
+def on_filters(
+    config: Config, pair: str, request: SignedRequest, quantities: tuple[str, ...], prices: tuple[str, ...]
+) -> None:
+    """Binance refuses a quantity off the pair's step (LOT_SIZE) and a price off its tick (PRICE_FILTER)
+    with -1013; marginctl's CLI rounds a quantity down to the step, the API does not."""
+    from decimal import Decimal
+
+    settings = config.pairs[pair]
+    for names, size, name_of_filter in (
+        (quantities, settings.step_size, "LOT_SIZE"),
+        (prices, settings.tick_size, "PRICE_FILTER"),
+    ):
+        for name in names:
+            text = optional(request, name)
+            if text is not None and DECIMAL.fullmatch(text) and Decimal(text) % size != 0:
+                raise BinanceError(FILTER_FAILURE, f"Filter failure: {name_of_filter}")
