@@ -177,10 +177,15 @@ def borrow_repay_records(context: Context, request: SignedRequest) -> Any:
             continue
         if (isolated or CROSS) != wallet or (wanted_id is not None and row["txId"] != wanted_id):
             continue
-        if (start is not None and row["timestamp"] < start) or (end is not None and row["timestamp"] > end):
+        if not _in_window(row["timestamp"], start, end):
             continue
         rows.append(row)
     return {"rows": rows[(current - 1) * size : current * size], "total": len(rows)}
+
+
+def _in_window(at: int, start: int | None, end: int | None) -> bool:
+    """Binance's startTime and endTime, both inclusive, in milliseconds."""
+    return (start is None or at >= start) and (end is None or at <= end)
 
 
 def _wallet_status(context: Context, isolated: str | None) -> dict[str, Any]:
@@ -420,9 +425,7 @@ def all_orders(context: Context, request: SignedRequest) -> Any:
     limit = params.count(request, "limit", 500, 500)
     start, end = params.whole(request, "startTime"), params.whole(request, "endTime")
     found = [views.order_query(order) for order in wallet_orders(context, wallet, pair, False, from_id)]
-    found = [
-        order for order in found if (start is None or order["time"] >= start) and (end is None or order["time"] <= end)
-    ]
+    found = [order for order in found if _in_window(order["time"], start, end)]
     return found[-limit:] if from_id is None else found[:limit]
 
 
@@ -435,7 +438,7 @@ def my_trades(context: Context, request: SignedRequest) -> Any:
     found = [
         views.trade(row) for row in wallet_trades(context, wallet, pair, params.whole(request, "fromId"), 1_000_000)
     ]
-    found = [row for row in found if (start is None or row["time"] >= start) and (end is None or row["time"] <= end)]
+    found = [row for row in found if _in_window(row["time"], start, end)]
     return found[-limit:] if params.optional(request, "fromId") is None else found[:limit]
 
 
@@ -491,7 +494,7 @@ def interest_history(context: Context, request: SignedRequest) -> Any:
         at = views.millis(row["interestAccuredTime"])
         if row["wallet"] != (isolated or CROSS):
             continue
-        if (start is not None and at < start) or (end is not None and at > end):
+        if not _in_window(at, start, end):
             continue
         item = {key: value for key, value in row.items() if key != "wallet"}
         item["interestAccuredTime"] = at
@@ -515,9 +518,7 @@ def interest_rate_history(context: Context, request: SignedRequest) -> Any:
         }
         for row in rate_history(context, asset)
     ]
-    rows = [
-        row for row in rows if (start is None or row["timestamp"] >= start) and (end is None or row["timestamp"] <= end)
-    ]
+    rows = [row for row in rows if _in_window(row["timestamp"], start, end)]
     return rows[:limit]
 
 
@@ -590,7 +591,7 @@ def force_liquidations(context: Context, request: SignedRequest) -> Any:
         executed = views.Decimal(order["executedQty"])
         average = views.Decimal(order["cummulativeQuoteQty"]) / executed if executed else views.Decimal(0)
         at = views.millis(order["updateTime"])
-        if (start is not None and at < start) or (end is not None and at > end):
+        if not _in_window(at, start, end):
             continue
         rows.append(
             {

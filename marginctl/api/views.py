@@ -137,8 +137,12 @@ def order_ack(order: dict[str, Any]) -> dict[str, Any]:
 
 
 def order_result(order: dict[str, Any]) -> dict[str, Any]:
+    return {**order_ack(order), **_order_state(order)}
+
+
+def _order_state(order: dict[str, Any]) -> dict[str, Any]:
+    """What RESULT adds to ACK, and what a cancel reports besides the ids."""
     return {
-        **order_ack(order),
         "price": order["price"] or "0",
         "origQty": order["origQty"],
         "executedQty": order["executedQty"],
@@ -195,15 +199,7 @@ def order_cancelled(order: dict[str, Any], asked_client_id: str | None) -> dict[
         "orderId": str(order["orderId"]),
         "origClientOrderId": order["clientOrderId"],
         "clientOrderId": asked_client_id or order["clientOrderId"],
-        "price": order["price"] or "0",
-        "origQty": order["origQty"],
-        "executedQty": order["executedQty"],
-        "cummulativeQuoteQty": order["cummulativeQuoteQty"],
-        "status": order["status"],
-        "timeInForce": order["timeInForce"],
-        "type": order["type"],
-        "side": order["side"],
-        "selfTradePreventionMode": "NONE",
+        **_order_state(order),
     }
 
 
