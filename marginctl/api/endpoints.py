@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from marginctl.api import params, views
@@ -158,8 +159,8 @@ def borrow_repay_records(context: Context, request: SignedRequest) -> Any:
         if not debt:
             continue
         wallet = debt[0]["wallet"]
-        principal = sum((views.Decimal(c["amount"]) for c in debt if c["field"] == "borrowed"), views.Decimal(0))
-        interest = sum((views.Decimal(c["amount"]) for c in debt if c["field"] == "interest"), views.Decimal(0))
+        principal = sum((Decimal(c["amount"]) for c in debt if c["field"] == "borrowed"), Decimal(0))
+        interest = sum((Decimal(c["amount"]) for c in debt if c["field"] == "interest"), Decimal(0))
         row: dict[str, Any] = {
             "type": "MANUAL",
             "asset": debt[0]["asset"],
@@ -244,7 +245,21 @@ def isolated_account(context: Context, request: SignedRequest) -> Any:
         for document in status(context, all_wallets=True, with_pnl=False)
         if document["wallet"] in context.config.isolated and (wanted is None or document["wallet"] in wanted)
     ]
-    return views.isolated_account(wallets)
+    return views.isolated_account(wallets, _prices_in_btc(context))
+
+
+def _prices_in_btc(context: Context) -> dict[str, Decimal]:
+    """Each asset's price in BTC, through its pair with the valuation asset (as Binance's *OfBtc fields)."""
+    from marginctl.services.prices import show_prices
+
+    valuation = context.config.valuation_asset
+    prices = {valuation: Decimal(1)}
+    for row in show_prices(context):
+        base, quote = row["pair"].split("/")
+        if quote == valuation:
+            prices[base] = Decimal(row["price"])
+    btc = prices.get("BTC")
+    return {asset: price / btc for asset, price in prices.items()} if btc else {}
 
 
 # --- orders --------------------------------------------------------------------------------------------------
@@ -588,17 +603,17 @@ def force_liquidations(context: Context, request: SignedRequest) -> Any:
     size = params.count(request, "size", 10, 100)
     rows = []
     for order in liquidation_orders(context, isolated or CROSS):
-        executed = views.Decimal(order["executedQty"])
-        average = views.Decimal(order["cummulativeQuoteQty"]) / executed if executed else views.Decimal(0)
+        executed = Decimal(order["executedQty"])
+        average = Decimal(order["cummulativeQuoteQty"]) / executed if executed else Decimal(0)
         at = views.millis(order["updateTime"])
         if not _in_window(at, start, end):
             continue
         rows.append(
             {
-                "avgPrice": format(average.quantize(views.Decimal("0.00000001")), "f"),
+                "avgPrice": format(average.quantize(Decimal("0.00000001")), "f"),
                 "executedQty": order["executedQty"],
                 "orderId": order["orderId"],
-                "price": format(average.quantize(views.Decimal("0.00000001")), "f"),
+                "price": format(average.quantize(Decimal("0.00000001")), "f"),
                 "qty": order["origQty"],
                 "side": order["side"],
                 "symbol": order["symbol"],

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from marginctl.domain.margin import NO_DEBT_MARGIN_LEVEL
+from marginctl.domain.money import round_down
 
 USER_ASSET_FIELDS = ("asset", "borrowed", "free", "interest", "locked", "netAsset")
 
@@ -227,9 +228,11 @@ def trade(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "time": millis(row["time"])}
 
 
-def isolated_asset(row: dict[str, Any]) -> dict[str, Any]:
-    """One side of an isolated pair in margin/isolated/account."""
+def isolated_asset(row: dict[str, Any], in_btc: dict[str, Decimal]) -> dict[str, Any]:
+    """One side of an isolated pair in margin/isolated/account; netAssetOfBtc to 8 places, rounded down."""
     total = Decimal(row["free"]) + Decimal(row["locked"])
+    rate = in_btc.get(row["asset"])
+    of_btc = "0" if rate is None else format(round_down(Decimal(row["netAsset"]) * rate, 8), "f")
     return {
         "asset": row["asset"],
         "borrowEnabled": True,
@@ -238,13 +241,13 @@ def isolated_asset(row: dict[str, Any]) -> dict[str, Any]:
         "interest": row["interest"],
         "locked": row["locked"],
         "netAsset": row["netAsset"],
-        "netAssetOfBtc": row.get("netAssetOfBtc", "0"),
+        "netAssetOfBtc": of_btc,
         "repayEnabled": True,
         "totalAsset": format(total, "f"),
     }
 
 
-def isolated_account(wallets: list[dict[str, Any]]) -> dict[str, Any]:
+def isolated_account(wallets: list[dict[str, Any]], in_btc: dict[str, Decimal]) -> dict[str, Any]:
     """GET margin/isolated/account from the `status` of each isolated wallet."""
     assets = []
     for wallet in wallets:
@@ -255,8 +258,8 @@ def isolated_account(wallets: list[dict[str, Any]]) -> dict[str, Any]:
         base_row = rows.get(base, {**empty, "asset": base})
         assets.append(
             {
-                "baseAsset": isolated_asset(base_row),
-                "quoteAsset": isolated_asset(rows.get(quote, {**empty, "asset": quote})),
+                "baseAsset": isolated_asset(base_row, in_btc),
+                "quoteAsset": isolated_asset(rows.get(quote, {**empty, "asset": quote}), in_btc),
                 "symbol": base + quote,
                 "isolatedCreated": True,
                 "enabled": True,

@@ -483,6 +483,8 @@ def test_an_isolated_wallet_through_ccxt(running: list[Server], session_wallet: 
     )
     # 600 / 100.001 = 5.99994000…, 8 places rounded down
     assert pair["marginLevel"] == "5.99994000"
+    # net 600 − 100.001 = 499.999 USDT; in BTC 499.999 / 60000 = 0.00833331666… → 0.00833331
+    assert pair["quoteAsset"]["netAssetOfBtc"] == "0.00833331"
     exchange.repay_isolated_margin("BTC/USDT", "USDT", 100.001)
     exchange.transfer("USDT", 499.999, "BTC/USDT", "spot")
     cross = session_wallet.ok("status", "--isolated", "BTC/USDT", "--json", now=OPENED)
