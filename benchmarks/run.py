@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import itertools
 import json
 import os
@@ -34,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import fixtures  # noqa: E402
+from benchmarks import api_load, fixtures  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     BASELINE,
     PAIRS,
@@ -396,6 +397,61 @@ def figure_century_accrue(bench: Bench) -> list[Figure]:
     return _century(bench, "accrue", ["accrue"])
 
 
+# --- the API under load -----------------------------------------------------------------------------------
+
+
+def _api_figure(bench: Bench, name: str, title: str, limit: float, load: api_load.Load) -> list[Figure]:
+    """REPEATS runs of `load` by api_load.CLIENTS clients, each on a fresh copy of the wallet and a server of
+    its own: requests per second (median, spread max − min) and the runs' median p50 and p99 in ms."""
+    runs = []
+    for _ in range(REPEATS):
+        path = bench.fresh("api-clients", api_load.build_wallet)
+        _, keys = bench.wallet("api-clients", api_load.build_wallet)
+        check = functools.partial(api_load.check_orders, path, keys, load) if load is api_load.ORDERS else None
+        bench.passes.append(run_once(BASELINE))
+        runs.append(api_load.served(path, bench.workdir, keys, load, check))
+    rate, rate_spread = median_spread([run.per_second for run in runs])
+    p50, p50_spread = median_spread([run.percentile_ms(50) for run in runs])
+    p99, p99_spread = median_spread([run.percentile_ms(99) for run in runs])
+    requests = sum(run.requests for run in runs)
+    extra = {
+        "runs": REPEATS,
+        "clients": len(keys),
+        "requests_per_run": runs[0].requests,
+        "p50_ms": round(p50, 3),
+        "p99_ms": round(p99, 3),
+        "seconds": [round(run.seconds, 4) for run in runs],
+        "server_cpu_ms_per_request": round(1000 * sum(run.server_cpu for run in runs) / requests, 3),
+        "clients_cpu_ms_per_request": round(1000 * sum(run.clients_cpu for run in runs) / requests, 3),
+        "pass_seconds": round(statistics.median(bench.passes[-REPEATS:]), 4),
+    }
+    return [
+        Figure(name, title, f"≥ {limit:g} req/s", rate, rate_spread, "req/s", rate >= limit, extra),
+        Figure(f"{name}-p50", f"{title}: p50 latency", "(reference)", p50, p50_spread, "ms"),
+        Figure(f"{name}-p99", f"{title}: p99 latency", "(reference)", p99, p99_spread, "ms"),
+    ]
+
+
+def figure_api_account(bench: Bench) -> list[Figure]:
+    return _api_figure(
+        bench,
+        "api-account",
+        f"signed `GET /sapi/v1/margin/account`, {api_load.CLIENTS} keep-alive clients, SQLite",
+        500,
+        api_load.ACCOUNT,
+    )
+
+
+def figure_api_orders(bench: Bench) -> list[Figure]:
+    return _api_figure(
+        bench,
+        "api-orders",
+        f"signed `POST /sapi/v1/margin/order` (MARKET BUY), {api_load.CLIENTS} keep-alive clients, SQLite",
+        200,
+        api_load.ORDERS,
+    )
+
+
 # --- PostgreSQL -------------------------------------------------------------------------------------------
 
 #: Keeps .ci/with-postgres's server up: prints its URL, then waits for its stdin to close.
@@ -647,6 +703,8 @@ BENCHMARKS: list[tuple[Callable[[Bench], list[Figure]], tuple[str, ...], str]] =
     (figure_price_import, ("price-import-525k",), "big"),
     (figure_century_deposit, ("catch-up-century-deposit", "catch-up-century-deposit-memory"), "big"),
     (figure_century_accrue, ("catch-up-century-accrue", "catch-up-century-accrue-memory"), "big"),
+    (figure_api_account, ("api-account", "api-account-p50", "api-account-p99"), "api"),
+    (figure_api_orders, ("api-orders", "api-orders-p50", "api-orders-p99"), "api"),
     (figure_pg_round_trips, ("pg-round-trips",), "postgresql"),
     (figure_pg_deposit, ("pg-deposit", "pg-floor-psycopg", "pg-floor-psycopg-sqlalchemy"), "postgresql"),
 ]
@@ -668,6 +726,12 @@ TARGETS = {
     "catch-up-century-deposit-memory": "≤ 150 MB",
     "catch-up-century-accrue": "≤ 30 s",
     "catch-up-century-accrue-memory": "≤ 150 MB",
+    "api-account": "≥ 500 req/s",
+    "api-account-p50": "(reference)",
+    "api-account-p99": "(reference)",
+    "api-orders": "≥ 200 req/s",
+    "api-orders-p50": "(reference)",
+    "api-orders-p99": "(reference)",
     "pg-round-trips": "≤ 3",
     "pg-deposit": "≤ 25× pass",
     "pg-floor-psycopg": "(floor)",
@@ -722,6 +786,11 @@ def header(bytecode: str) -> list[str]:
         f"- other figures: whole `marginctl` processes, each on a fresh copy of a wallet built once, median of "
         f"{REPEATS} runs; spread is max − min; each checks the command did the work it names (charges, "
         "crossings, fills, candles)",
+        f"- `api-*`: `marginctl serve` on 127.0.0.1 (fixed clock, no weight limit) and {api_load.CLIENTS} client "
+        "processes on the same cores, each one keep-alive connection and one account's HMAC key; after a "
+        "warm-up each sends a fixed number of requests one after another; requests ÷ seconds from the first "
+        f"request sent to the last answer, median of {REPEATS} runs (a fresh wallet and server each); every "
+        "answer must be 200, and after the orders each account must hold exactly the orders sent and audit clean",
         "- `pg-round-trips`: libpq's trace of every psycopg connection of the command, from after the connection's "
         "startup to its close; a round trip is a run of frontend messages the backend then answers",
         "",
