@@ -185,7 +185,13 @@ def create_app(
     def served(path_endpoints: dict[str, Endpoint]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             chosen = path_endpoints.get(request.method) or path_endpoints["GET"]  # HEAD: as GET
-            return await api.answer(request, chosen.handler, signed=chosen.signed, write=chosen.write)
+            response = await api.answer(request, chosen.handler, signed=chosen.signed, write=chosen.write)
+            if chosen.borrowing_weight:
+                # Binance weighs an order that may borrow (MARGIN_BUY, AUTO_BORROW_REPAY) more
+                sent = request.scope["query_string"] + b"&" + await request.body()
+                if b"sideEffectType=MARGIN_BUY" in sent or b"sideEffectType=AUTO_BORROW_REPAY" in sent:
+                    weights.add_more(request.scope, chosen.borrowing_weight - chosen.weight)
+            return response
 
         return endpoint
 
@@ -238,6 +244,12 @@ class WeightCounter:
         self.minute = 0
         self.used: dict[str, int] = {}
 
+    def add_more(self, scope: Any, weight: int) -> None:
+        """More weight for the request of `scope`, once its parameters are known."""
+        who = scope.get("state", {}).get(WEIGHED)
+        if who is not None and self.minute == int(time.time() // 60):
+            self.used[who] = self.used.get(who, 0) + weight
+
     def add(self, who: str, method: str, path: str) -> int:
         minute = int(time.time() // 60)
         if minute != self.minute:
@@ -245,6 +257,10 @@ class WeightCounter:
         used = self.used.get(who, 0) + self.weights.get((method, path), 1)
         self.used[who] = used
         return used
+
+
+#: Where the rate limit notes, in the request's state, whom the request's weight was counted for.
+WEIGHED = "marginctl.weighed"
 
 
 class RateLimit:
@@ -262,7 +278,7 @@ class RateLimit:
         client = scope.get("client") or ("-", 0)
         who = headers.get(b"x-mbx-apikey", b"").decode("latin-1") or f"address {client[0]}"
         used = self.counter.add(who, scope["method"], scope["path"])
-        header = (b"x-mbx-used-weight-1m", str(used).encode())
+        scope.setdefault("state", {})[WEIGHED] = who
         limit = self.counter.limit
         if limit and used > limit:
             message = (
@@ -277,7 +293,9 @@ class RateLimit:
 
         async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), header]
+                # read when the answer starts: an order's weight is known only once it is parsed
+                used_now = self.counter.used.get(who, used)
+                message["headers"] = [*message.get("headers", []), (b"x-mbx-used-weight-1m", str(used_now).encode())]
             await send(message)
 
         await self.app(scope, receive, sending)

@@ -46,6 +46,8 @@ class Endpoint(NamedTuple):
     write: bool
     #: Binance's request weight, counted against the key's (or address's) weight per minute.
     weight: int
+    #: The weight instead when the order may borrow (sideEffectType MARGIN_BUY or AUTO_BORROW_REPAY).
+    borrowing_weight: int = 0
 
 
 # --- transfers -----------------------------------------------------------------------------------------------
@@ -688,10 +690,10 @@ ENDPOINTS = [
     Endpoint("GET", "/sapi/v1/margin/maxTransferable", max_transferable, signed=True, write=False, weight=50),
     Endpoint("GET", "/sapi/v1/margin/account", margin_account, signed=True, write=False, weight=10),
     Endpoint("GET", "/sapi/v1/margin/isolated/account", isolated_account, signed=True, write=False, weight=10),
-    Endpoint("POST", "/sapi/v1/margin/order", new_order, signed=True, write=True, weight=6),
+    Endpoint("POST", "/sapi/v1/margin/order", new_order, signed=True, write=True, weight=6, borrowing_weight=1500),
     Endpoint("GET", "/sapi/v1/margin/order", query_order, signed=True, write=False, weight=10),
     Endpoint("DELETE", "/sapi/v1/margin/order", cancel_order, signed=True, write=True, weight=10),
-    Endpoint("POST", "/sapi/v1/margin/order/oco", new_oco, signed=True, write=True, weight=6),
+    Endpoint("POST", "/sapi/v1/margin/order/oco", new_oco, signed=True, write=True, weight=6, borrowing_weight=1500),
     Endpoint("GET", "/sapi/v1/margin/openOrders", open_orders, signed=True, write=False, weight=10),
     Endpoint("DELETE", "/sapi/v1/margin/openOrders", cancel_open_orders, signed=True, write=True, weight=1),
     Endpoint("GET", "/sapi/v1/margin/allOrders", all_orders, signed=True, write=False, weight=200),

@@ -193,3 +193,15 @@ def test_every_answer_counts_its_weight_and_past_the_limit_429(funded_wallet: Wa
         assert ping.headers["X-MBX-USED-WEIGHT-1M"] == "1"
     finally:
         server.stop()
+
+
+def test_an_order_that_may_borrow_weighs_1500(fixed_clock_server: Server) -> None:
+    while time.time() % 60 > 50:  # the count is per calendar minute: start well inside one
+        time.sleep(0.5)
+    client = client_of(fixed_clock_server)
+    client.create_margin_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
+    assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == "6"
+    client.create_margin_order(
+        symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001", sideEffectType="MARGIN_BUY"
+    )
+    assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == "1506"  # 6, then 1500 (Binance's weights)
