@@ -186,7 +186,7 @@ orders = Table(
     Column("executed_qty", Amount, nullable=False),
     Column("quote_qty", Amount, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("side_effect", String(16), nullable=False),
+    Column("side_effect", String(32), nullable=False),
     # What the open order holds in `locked` (quote for a buy, base for a sell), for audit and cancel.
     Column("locked_asset", String(16)),
     Column("locked_amount", Amount, nullable=False),
