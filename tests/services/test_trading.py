@@ -830,3 +830,32 @@ def test_trading_is_refused_while_the_wallet_is_at_or_below_the_liquidation_leve
     assert result.code == 3
     assert result.error()["code"] == "liquidation_in_progress"
     assert_audit_clean(wallet, at("10:15:00"))
+
+
+def test_auto_borrow_repay_borrows_the_shortfall_and_repays_with_what_the_fill_brings(wallet: Wallet) -> None:
+    fund_cross(wallet)
+    wallet.ok("borrow", "USDT", "100", "--yes", now=at("10:04:00"))  # ON_BORROW 100 × 0.00001 = 0.001
+    sold = wallet.ok("trade", "sell", "BTC/USDT", "0.01", "--side-effect", "auto-borrow-repay", now=at("10:05:00"))
+    # no BTC is free: it borrows 0.01 (ON_BORROW 0.01 × 0.000002 = 0.00000002); the sale brings
+    # 0.01 × 60000 = 600 − 0.6 fee = 599.4 USDT, which repays the USDT debt 100.001, interest first
+    assert (sold["sideEffectType"], sold["marginBuyBorrowAmount"], sold["marginBuyBorrowAsset"]) == (
+        "AUTO_BORROW_REPAY",
+        "0.01000000",
+        "BTC",
+    )
+    assert sold["repaid"] == [
+        {"asset": "USDT", "amount": "100.00100000", "interest": "0.00100000", "principal": "100.00000000"}
+    ]
+    rows = balances(wallet, at("10:05:00"))
+    # USDT 1000 + 100 + 599.4 − 100.001 = 1599.399
+    assert (rows["USDT"]["free"], rows["USDT"]["borrowed"], rows["USDT"]["interest"]) == (
+        "1599.39900000",
+        "0.00000000",
+        "0.00000000",
+    )
+    assert (rows["BTC"]["free"], rows["BTC"]["borrowed"], rows["BTC"]["interest"]) == (
+        "0.00000000",
+        "0.01000000",
+        "0.00000002",
+    )
+    assert_audit_clean(wallet, at("10:05:00"))
