@@ -316,9 +316,7 @@ def new_order(context: Context, request: SignedRequest) -> Any:
     from marginctl.services.trading import parse_order, place_order
 
     config = context.config
-    pair = params.symbol_pair(config, request)
-    assert pair is not None
-    isolated = params.isolated_pair(config, request)
+    pair, isolated = _pair_and_isolated(context, request)
     side = _side(request)
     order_type = request.required("type")
     if order_type in UNSUPPORTED_TYPES:
@@ -386,10 +384,16 @@ def _order_key(request: SignedRequest) -> tuple[int | None, str | None]:
     return order_id, client_id
 
 
-def _wallet_and_pair(context: Context, request: SignedRequest) -> tuple[str, str]:
+def _pair_and_isolated(context: Context, request: SignedRequest) -> tuple[str, str | None]:
+    """`symbol` as the wallet's pair, and that pair again when `isIsolated` says its isolated wallet."""
     pair = params.symbol_pair(context.config, request)
     assert pair is not None
-    return params.wallet_of(params.isolated_pair(context.config, request)), pair
+    return pair, params.isolated_pair(context.config, request)
+
+
+def _wallet_and_pair(context: Context, request: SignedRequest) -> tuple[str, str]:
+    pair, isolated = _pair_and_isolated(context, request)
+    return params.wallet_of(isolated), pair
 
 
 def query_order(context: Context, request: SignedRequest) -> Any:
@@ -465,9 +469,7 @@ def new_oco(context: Context, request: SignedRequest) -> Any:
     from marginctl.services.oco import parse_oco, place_oco
 
     config = context.config
-    pair = params.symbol_pair(config, request)
-    assert pair is not None
-    isolated = params.isolated_pair(config, request)
+    pair, isolated = _pair_and_isolated(context, request)
     side = _side(request)
     quantity = params.decimal_text(request, "quantity")
     price = params.decimal_text(request, "price")
