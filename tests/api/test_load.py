@@ -240,3 +240,42 @@ def test_kill_9_under_load_twenty_times_then_retries_apply_each_order_once(tmp_p
     status = wallet.ok("status", "--json", account="bot", now=OPENED)
     assert Decimal(asset_row(status, "USDT")["free"]) == Decimal(1000000) - 60 * filled
     assert Decimal(asset_row(status, "BTC")["free"]) == Decimal("0.000999") * filled
+
+
+def test_on_the_real_clock_the_server_a_person_and_cron_write_at_once(tmp_path: Path) -> None:
+    """No --now anywhere: the server's orders, a person's deposits and cron's accrue, as separate processes,
+    all take the system clock under the write lock, so none refuses another's time."""
+    wallet = new_wallet(tmp_path / "wallet.db")
+    wallet.ok("deposit", "USDT", "10000")
+    wallet.ok("transfer", "USDT", "10000", "--yes")
+    key = wallet.ok("apikey", "create")
+    server = start_server(wallet, tmp_path, "--weight-limit", "0")
+    started_hour = time.gmtime().tm_hour
+    try:
+        bot = subprocess.Popen(
+            [sys.executable, "-c", CLIENT, server.url, key["apiKey"], key["secretKey"], "clock", "40"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        person = [wallet.run("deposit", "USDT", "1") for _ in range(5)]
+        cron = [wallet.run("accrue") for _ in range(3)]
+        out, err = bot.communicate(timeout=600)
+    finally:
+        assert server.stop() == 0
+    assert bot.returncode == 0, err
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert [answer for answer in answers if answer["status"] != 200] == []
+    assert [result.code for result in person + cron] == [0] * 8
+    status = wallet.ok("status", "--all", "--json")
+    spot = next(document for document in status if document["wallet"] == "spot")
+    cross = next(document for document in status if document["wallet"] == "cross")
+    # 40 requests: 10 market buys of 60 USDT (+0.000999 BTC each), 10 limits cancelled, 5 borrows of 10 USDT
+    # (0.0001 charged at once) each repaid with 10.0001; 10000 moved in, then 5 × 1 deposited into spot
+    assert asset_row(spot, "USDT")["free"] == "5.00000000"
+    assert asset_row(cross, "BTC")["free"] == "0.00999000"
+    usdt = asset_row(cross, "USDT")
+    if started_hour == time.gmtime().tm_hour:  # no hour began between a borrow and its repay
+        # 10000 − 10 × 60 − 5 × 0.0001 = 9399.9995, nothing owed
+        assert (usdt["free"], usdt["borrowed"], usdt["interest"]) == ("9399.99950000", "0.00000000", "0.00000000")
+    assert wallet.ok("audit", "--json")["ok"] is True
