@@ -130,7 +130,7 @@ def story_environment(folder: Path) -> dict[str, str]:
     }
 
 
-def run_step(step: Step, env: dict[str, str], executable: str) -> None:
+def run_step(step: Step, env: dict[str, str], executable: str, cwd: Path = ROOT) -> None:
     """Run one step, updating `env` for `export`; sets `step.actual` and, if a rule is broken, `step.problem`."""
     words = shlex.split(step.command, comments=True)
     if not words:
@@ -147,7 +147,7 @@ def run_step(step: Step, env: dict[str, str], executable: str) -> None:
         raise ValueError(f"README.md:{step.line}: only `marginctl …` and `export NAME=VALUE` can be run")
     process = subprocess.run(
         [executable, *words[1:]],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -173,8 +173,12 @@ def run_story(steps: list[Step]) -> list[Step]:
     executable = marginctl_executable()
     with tempfile.TemporaryDirectory(prefix="marginctl-readme-") as folder:
         env = story_environment(Path(folder))
+        # The reader runs the examples at the root of a clone; the story runs in a copy of its docs/, so the
+        # files the examples write (another --db, a chart, a CSV) land in the temporary folder.
+        clone = Path(folder) / "clone"
+        shutil.copytree(ROOT / "docs", clone / "docs")
         for step in steps:
-            run_step(step, env, executable)
+            run_step(step, env, executable, clone)
     return steps
 
 

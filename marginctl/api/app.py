@@ -47,7 +47,7 @@ class Api:
     """What every endpoint shares: the wallet's options, its config (read once, at the start), and the one
     thread that opens the wallet and keeps its connection for every request."""
 
-    def __init__(self, options: GlobalOptions) -> None:
+    def __init__(self, options: GlobalOptions, replay: Any = None) -> None:
         from marginctl.config import load_config
         from marginctl.domain.times import parse_time
         from marginctl.store.database import locate
@@ -56,6 +56,8 @@ class Api:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wallet")
         self.file_config = load_config(options.config)
         self.now = parse_time(options.now) if options.now else None
+        #: `serve --replay`: the feed whose candles set the clock and the prices (an api.replay.ReplayFeed)
+        self.replay = replay
         #: used by the worker thread only (a SQLite connection belongs to the thread that opened it)
         self.database = locate(options.db)
 
@@ -66,6 +68,26 @@ class Api:
         self.worker.submit(self.database.close).result()
         self.worker.shutdown(wait=True)
 
+    def context(self, now: Any) -> Any:
+        from marginctl.services.context import Context
+
+        return Context(file_config=self.file_config, database=self.database, now=now, creates_wallet=False)
+
+    def clock_ms(self) -> int:
+        """The time the API reports (serverTime): the replay's simulated clock, or the system's."""
+        if self.replay is not None:
+            return int(self.replay.clock.timestamp() * 1000)
+        return int(time.time() * 1000)
+
+    def play(self, step: bool = False) -> None:
+        """On the wallet thread: the replay's candles due by now (or, with `step`, the next one) played."""
+        if self.replay is not None:
+            if self.replay.speed is None:
+                if step:
+                    self.replay.step(self.context)
+            else:
+                self.replay.advance(self.context)
+
     def on_wallet_once(
         self,
         parsed: SignedRequest,
@@ -73,13 +95,14 @@ class Api:
         service: Callable[[Any, SignedRequest], Any],
         signed: bool,
         write: bool,
+        step: bool = False,
     ) -> Any:
         """One visit to the wallet: the key checked (when signed), then the service for the key's account,
         on one context and the thread's one connection. The wallet's stored rules and clock are read anew
-        each time, so a `config apply` or a write from the CLI is seen by the next request."""
-        from marginctl.services.context import Context
-
-        context = Context(file_config=self.file_config, database=self.database, now=self.now, creates_wallet=False)
+        each time, so a `config apply` or a write from the CLI is seen by the next request. A replay first
+        plays what is due, and the request happens at its simulated clock."""
+        self.play(step)
+        context = self.context(self.replay.clock if self.replay is not None else self.now)
         if signed:
             from marginctl.services import api_keys
 
@@ -95,6 +118,7 @@ class Api:
         signed: bool,
         write: bool = False,
         render: Callable[[Any], Any] = lambda result: result,
+        step: bool = False,
     ) -> Response:
         try:
             body = await request.body()
@@ -108,7 +132,7 @@ class Api:
             if service is None:
                 return _json({})
             api_key = request.headers.get("x-mbx-apikey")
-            result = await self.on_wallet(lambda: self.on_wallet_once(parsed, api_key, service, signed, write))
+            result = await self.on_wallet(lambda: self.on_wallet_once(parsed, api_key, service, signed, write, step))
             return _json(render(result))
         except BinanceError as error:
             return _error(error)
@@ -134,19 +158,28 @@ def _wanted_symbols(parsed: SignedRequest) -> set[str] | None:
     return set(listed)
 
 
+#: The price request that plays the next candle of `serve --replay --speed max`.
+STEPPING_PATH = "/api/v3/ticker/price"
+#: How often a replay with a speed plays what has come due when nobody asks (real seconds).
+REPLAY_TICK_SECONDS = 0.2
+
+
 def create_app(
-    options: GlobalOptions, on_ready: Callable[[], None] | None = None, weight_limit: int = DEFAULT_WEIGHT_LIMIT
+    options: GlobalOptions,
+    on_ready: Callable[[], None] | None = None,
+    weight_limit: int = DEFAULT_WEIGHT_LIMIT,
+    replay: Any = None,
 ) -> Starlette:
     from marginctl.api.endpoints import ENDPOINTS, Endpoint
 
-    api = Api(options)
+    api = Api(options, replay)
     weights = WeightCounter(weight_limit)
 
     async def ping(request: Request) -> Response:
         return await api.answer(request, None, signed=False)
 
     async def server_time(request: Request) -> Response:
-        return _json({"serverTime": int(time.time() * 1000)})
+        return _json({"serverTime": api.clock_ms()})
 
     async def exchange_info(request: Request) -> Response:
         from marginctl.services.markets import markets
@@ -162,7 +195,7 @@ def create_app(
             return found
 
         return await api.answer(
-            request, chosen, signed=False, render=lambda found: views.exchange_info(found, int(time.time() * 1000))
+            request, chosen, signed=False, render=lambda found: views.exchange_info(found, api.clock_ms())
         )
 
     def pairs_endpoint(isolated: bool) -> Callable[[Request], Any]:
@@ -185,7 +218,9 @@ def create_app(
     def served(path_endpoints: dict[str, Endpoint]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             chosen = path_endpoints.get(request.method) or path_endpoints["GET"]  # HEAD: as GET
-            response = await api.answer(request, chosen.handler, signed=chosen.signed, write=chosen.write)
+            response = await api.answer(
+                request, chosen.handler, signed=chosen.signed, write=chosen.write, step=chosen.path == STEPPING_PATH
+            )
             if chosen.borrowing_weight:
                 # Binance weighs an order that may borrow (MARGIN_BUY, AUTO_BORROW_REPAY) more
                 sent = request.scope["query_string"] + b"&" + await request.body()
@@ -211,11 +246,26 @@ def create_app(
     weights.weights = {(("GET", path)): weight for path, _, weight in plain}
     weights.weights.update({(endpoint.method, endpoint.path): endpoint.weight for endpoint in ENDPOINTS})
 
+    async def play_on() -> None:
+        """A replay with a speed plays its candles as they come due, asked or not (others may watch)."""
+        while not replay.finished:
+            try:
+                await api.on_wallet(api.play)
+            except MarginctlError as error:  # e.g. another writer moved the wallet's clock past the replay's
+                sys.stderr.write(f"error: the replay stopped: {mask_secrets(error.message)}\n")
+                replay.finished = True
+            await asyncio.sleep(REPLAY_TICK_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        playing = asyncio.ensure_future(play_on()) if replay is not None and replay.speed is not None else None
         if on_ready is not None:
             on_ready()
         yield
+        if playing is not None:
+            playing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await playing
         api.close()
 
     async def not_served(request: Request, error: Exception) -> Response:

@@ -6,11 +6,20 @@ import ipaddress
 import signal
 import socket
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 from marginctl.cli.runner import GlobalOptions
 from marginctl.domain.api_keys import SERVER_EXTRA_HINT
 from marginctl.domain.errors import ExtraMissing, InvalidInput
+
+
+class Replay(NamedTuple):
+    """`serve --replay FILE… [--pair] [--interval] [--speed]` as given."""
+
+    files: list[str]
+    pair: str | None
+    interval: str | None
+    speed: str
 
 
 def check_installed() -> None:
@@ -49,10 +58,18 @@ def _server_class() -> Any:
     return Server
 
 
-def serve(context: Any, options: GlobalOptions, host: str, port: int, weight_limit: int) -> None:
+def serve(
+    context: Any,
+    options: GlobalOptions,
+    host: str,
+    port: int,
+    weight_limit: int,
+    replay: Replay | None = None,
+) -> None:
     """Serve until SIGINT or SIGTERM; requests in flight are finished first (uvicorn's graceful shutdown).
 
-    The wallet must exist (its keys are in it) and is checked, and upgraded if older, before the port opens.
+    The wallet must exist (its keys are in it) and is checked, and upgraded if older, before the port opens;
+    so are a replay's files.
     """
     check_installed()
     if weight_limit < 0:
@@ -61,6 +78,13 @@ def serve(context: Any, options: GlobalOptions, host: str, port: int, weight_lim
 
     with context.read():
         pass  # opens the wallet: refused here, once, if there is none (a read never creates one)
+    feed = None
+    if replay is not None:
+        from marginctl.api.replay import load_feed
+
+        if options.now is not None:
+            raise InvalidInput("--now and --replay: the replay's candles set the clock")
+        feed = load_feed(context, replay.files, replay.pair, replay.interval, replay.speed)
 
     from marginctl.api.app import AccessLog, create_app
 
@@ -75,7 +99,7 @@ def serve(context: Any, options: GlobalOptions, host: str, port: int, weight_lim
         sys.stdout.flush()
 
     config = uvicorn.Config(
-        AccessLog(create_app(options, on_ready=ready, weight_limit=weight_limit)),
+        AccessLog(create_app(options, on_ready=ready, weight_limit=weight_limit, replay=feed)),
         log_level="warning",
         access_log=False,
         lifespan="on",

@@ -504,17 +504,114 @@ def price_set(
     commands.price_set(ctx.obj, pair, price, at, client_id, as_json)
 
 
+@price_app.command("follow")
+def price_follow(
+    ctx: typer.Context,
+    pairs: Annotated[list[str], typer.Argument(metavar="PAIR", help="Pairs to follow, e.g. BTC/USDT ETH/USDT.")],
+    source: Annotated[
+        str,
+        typer.Option("--source", metavar="URL", help="Base URL of a Binance-style public API (http or https)."),
+    ] = "https://api.binance.com",
+    every: Annotated[str, typer.Option("--every", metavar="SECONDS", help="Seconds between polls.")] = "2",
+    timeout: Annotated[str, typer.Option("--timeout", metavar="SECONDS", help="Seconds a poll may take.")] = "5",
+    max_jump: Annotated[
+        str,
+        typer.Option("--max-jump", metavar="PERCENT", help="A move beyond this waits for the next answer to confirm."),
+    ] = "20",
+    max_polls: Annotated[
+        str | None, typer.Option("--max-polls", metavar="N", help="Stop after N polls (default: until stopped).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Poll a public ticker and record each new price as `price set` does, until Ctrl-C or SIGTERM."""
+    import signal
+
+    from marginctl.services import price_follow as follow_service
+
+    def report(event: dict[str, Any]) -> None:
+        kind, at = event["event"], event.get("time")
+        if kind == "price":
+            if as_json:
+                output.print_json(event)
+                sys.stdout.flush()
+            else:
+                line = f"{at} {event['pair']} {event['previousPrice'] or '-'} -> {event['price']}"
+                if "feedPrice" in event:
+                    line += f" (feed {event['feedPrice']}, nearest tick)"
+                if event["confirmed"]:
+                    line += " (confirms the jump held before)"
+                if event["triggered"] or event["filled"]:
+                    line += f"; stops triggered: {event['triggered']}, orders filled: {event['filled']}"
+                _say(line)
+            output.report_risk(event)
+            return
+        if kind == "started":
+            line = (
+                f"following {', '.join(event['pairs'])} from {event['source']} every {event['every']} s "
+                f"(timeout {event['timeout']} s, max jump {event['maxJump']} %); stop with Ctrl-C or SIGTERM"
+            )
+        elif kind == "failed":
+            line = f"{at} poll failed: {event['reason']}"
+            if event["nextPollIn"] is not None:
+                line += f"; next poll in {event['nextPollIn']} s"
+        elif kind == "held":
+            line = (
+                f"{at} {event['pair']} {event['price']} held: {event['jump']} % from "
+                f"{event['previousPrice']} is beyond --max-jump {event['maxJump']} %; recorded if the next answer "
+                "confirms it"
+            )
+        elif kind == "dropped":
+            line = (
+                f"{at} {event['pair']} {event['heldPrice']} dropped: the next answer ({event['price']}) "
+                "did not confirm it"
+            )
+        else:
+            line = f"{at} {event['pair']} {event['price']} not recorded: {event['message']}; the next poll tries again"
+        sys.stdout.flush()
+        sys.stderr.write(output.one_line(line) + "\n")
+        sys.stderr.flush()
+
+    def action(context: Any) -> Any:
+        request = follow_service.parse_request(context, pairs, source, every, timeout, max_jump, max_polls)
+        follower = follow_service.Follower(context, request, report)
+
+        def on_signal(number: int, _frame: object) -> None:
+            follower.stop(signal.Signals(number).name)
+
+        previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return follower.run()
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def render(summary: dict[str, Any]) -> None:
+        _say(
+            f"Stopped ({summary['stoppedBy']}) after {summary['polls']} poll(s): {summary['recorded']} price(s) "
+            f"recorded, {summary['failedPolls']} poll(s) failed, {summary['held']} held, "
+            f"{summary['notRecorded']} not recorded."
+        )
+
+    run(ctx.obj, as_json, action, render)
+
+
 @price_app.command("import")
 def price_import(
     ctx: typer.Context,
     files: Annotated[
         list[str], typer.Argument(metavar="FILE", help="Binance kline CSV or ZIP files (data.binance.vision).")
     ],
-    pair: Annotated[str, typer.Option("--pair", help="The pair the klines are for.")],
-    interval: Annotated[str, typer.Option("--interval", help="Kline interval of the files.")] = "1m",
+    pair: Annotated[
+        str | None, typer.Option("--pair", help="The pair of every file; default: each file's name says it.")
+    ] = None,
+    interval: Annotated[
+        str | None, typer.Option("--interval", help="Kline interval of the files; default: their names, else 1m.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Replay klines in time order, atomically: each candle accrues interest, fills orders, checks risk."""
+    """Replay klines in time order, atomically: each candle accrues interest, fills orders, checks risk.
+
+    Several pairs' files (BTCUSDT-1m-2021-05.zip ETHUSDT-1m-2021-05.zip) are merged in time order."""
     from marginctl.services import replay
 
     def action(context: Any) -> Any:
@@ -535,8 +632,9 @@ def price_import(
 
     def render(result: Any) -> None:
         level = result["finalMarginLevel"] or "∞ (no debt)"
+        pairs = " and ".join(result["pairs"])
         _say(
-            f"Imported {result['candles']} {result['pair']} candles ({result['from']} → {result['to']}): "
+            f"Imported {result['candles']} {pairs} candles ({result['from']} → {result['to']}): "
             f"{result['triggered']} stop(s) triggered, {result['fills']} fill(s), "
             f"{result['marginCallCount']} margin call(s), {result['liquidationCount']} liquidation(s); "
             f"cross margin level {level}."
@@ -570,6 +668,23 @@ def status(
 ) -> None:
     """Balances, margin level, warnings, max borrowable, liquidation prices."""
     commands.status(ctx.obj, isolated, all_wallets, check, as_json)
+
+
+@app.command()
+def watch(
+    ctx: typer.Context,
+    isolated: Annotated[
+        str | None, typer.Option("--isolated", metavar="PAIR", help="Watch this pair's isolated wallet.")
+    ] = None,
+    all_wallets: Annotated[bool, typer.Option("--all", help="Every wallet holding anything.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Print one frame at the screen's size and exit (no terminal needed).")
+    ] = False,
+) -> None:
+    """A live full-screen view: margin level, balances, positions, orders, latest events; q quits. Read only."""
+    from marginctl.cli import watch as live_view
+
+    live_view.watch(ctx.obj, isolated, all_wallets, once)
 
 
 @app.command()
@@ -647,6 +762,66 @@ def history(
 
 
 @app.command()
+def report(
+    ctx: typer.Context,
+    isolated: Annotated[
+        str | None, typer.Option("--isolated", metavar="PAIR", help="This pair's isolated wallet (default: cross).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="TIME", help=f"From this time (default: the wallet's first): {TIME_FORMAT}."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="TIME", help=f"Through this time (default: the last event): {TIME_FORMAT}."),
+    ] = None,
+    png: Annotated[
+        str | None, typer.Option("--png", metavar="FILE", help="Also draw the chart as a PNG (the charts extra).")
+    ] = None,
+    csv_file: Annotated[
+        str | None, typer.Option("--csv", metavar="FILE", help="Also write the hourly series as CSV; - for stdout.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The wallet hour by hour: net asset value, debt, margin level and price, with its fills, margin calls and
+    liquidations, as a chart in the terminal."""
+    from marginctl.cli import charts
+    from marginctl.services import report as report_service
+
+    if as_json and csv_file == charts.STDOUT:
+        output.report_error("invalid_input", "--csv - and --json cannot be combined (both write stdout)", as_json)
+        raise Exit(output.EXIT_USAGE)
+
+    def action(context: Any) -> Any:
+        if png is not None:
+            charts.check_matplotlib()
+        charts.check_output(png, "--png", csv_file)
+        charts.check_output(csv_file, "--csv")
+        document = report_service.report(context, isolated, since, until)
+        table = charts.csv_text(report_service.csv_columns(document), report_service.csv_rows(document))
+        charts.write_outputs(document, png, csv_file, table)
+        return {**document, "csvText": table} if csv_file == charts.STDOUT else document
+
+    def render(result: Any) -> None:
+        if csv_file == charts.STDOUT:
+            sys.stdout.write(result["csvText"])
+            return
+        _say(charts.summary_line(result))
+        if result["series"]:
+            width, height = output.screen_width(), charts.PIPE_HEIGHT
+            if sys.stdout.isatty():
+                import shutil
+
+                height = shutil.get_terminal_size().lines - 4
+            typer.echo(charts.terminal_chart(result, width, height, charts.wants_color()))
+        for path in (png, csv_file):
+            if path is not None:
+                _say(f"Wrote {path}.")
+
+    run(ctx.obj, as_json, action, render, write=False)
+
+
+@app.command()
 def audit(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Verify every ledger invariant; exit 5 on any violation."""
     from marginctl.services import audit as audit_service
@@ -709,14 +884,40 @@ def serve(
         int,
         typer.Option("--weight-limit", help="Request weight per minute per API key before 429 (-1003); 0: no limit."),
     ] = 180_000,
+    replay_files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replay",
+            metavar="FILE",
+            help="Kline CSV/ZIP files whose candles set the clock and the prices (repeat for several files).",
+        ),
+    ] = None,
+    pair: Annotated[
+        str | None, typer.Option("--pair", help="With --replay: the files' pair; default: their names say it.")
+    ] = None,
+    interval: Annotated[
+        str | None, typer.Option("--interval", help="With --replay: the files' kline interval; default: their names.")
+    ] = None,
+    speed: Annotated[
+        str,
+        typer.Option(
+            "--speed",
+            metavar="N|max",
+            help="With --replay: simulated seconds per second, or max: a candle per price request.",
+        ),
+    ] = "60",
 ) -> None:
-    """Serve Binance's margin API for the wallet's API keys, on the system clock, until Ctrl-C."""
+    """Serve Binance's margin API for the wallet's API keys, on the system clock (or a replay's), until Ctrl-C."""
+    from marginctl.api.server import Replay
     from marginctl.api.server import serve as run_server
 
+    replay = Replay(replay_files, pair, interval, speed) if replay_files else None
+    if replay is None and (pair is not None or interval is not None):
+        raise typer.BadParameter("--pair and --interval go with --replay")
     run(
         ctx.obj,
         False,
-        lambda context: run_server(context, ctx.obj, host, port, weight_limit),
+        lambda context: run_server(context, ctx.obj, host, port, weight_limit, replay),
         lambda result: None,
         write=False,
     )

@@ -40,6 +40,14 @@ class Band:
         highs = [value for value in (self.high, other.high) if value is not None]
         return Band(max(lows) if lows else None, min(highs) if highs else None)
 
+    def shrunk(self, around: Decimal, parts: int) -> Band:
+        """The band 1/parts as wide on each side of `around` (a price inside it), never wider."""
+        if parts <= 1:
+            return self
+        low = None if self.low is None else around - (around - self.low) / parts
+        high = None if self.high is None else around + (self.high - around) / parts
+        return Band(low, high)
+
 
 def _side_band(threshold: Decimal, fires_at_or_below: bool) -> Band:
     return Band(low=threshold) if fires_at_or_below else Band(high=threshold)

@@ -423,6 +423,12 @@ def refuse_future_time(at: datetime, clock: datetime) -> None:
         )
 
 
+def wallet_clock(tx: Transaction) -> datetime | None:
+    """The time of the wallet's last event (None: a wallet with none yet)."""
+    last = ledger.get_meta(tx, LAST_EVENT_KEY)
+    return from_storage(last) if last is not None else None
+
+
 def advance_clock(tx: Transaction, moment: datetime, *, system_clock: bool = False) -> None:
     """A ledger's time never runs backwards (CLI.md `--now`)."""
     _refuse_backwards(ledger.get_meta(tx, LAST_EVENT_KEY), moment, system_clock=system_clock)

@@ -14,9 +14,17 @@ from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.services.quotes import pair_quotes
 from marginctl.store import prices as prices_store
 
+#: `price show`'s source of a price `price set` recorded, and of one `price follow` took from a ticker.
+MANUAL, LIVE = "manual", "live"
+
 
 def set_price(
-    context: Context, pair_text: str, price_text: str, at_text: str | None, client_id: str | None
+    context: Context,
+    pair_text: str,
+    price_text: str,
+    at_text: str | None,
+    client_id: str | None,
+    source: str = MANUAL,
 ) -> dict[str, Any]:
     config = context.config
     pair = parse_pair(pair_text, config.pairs)
@@ -24,13 +32,13 @@ def set_price(
     at = parse_time(at_text) if at_text else None  # default: the write's own time, read under its lock
 
     def record(scope: WriteScope) -> dict[str, Any]:
-        prices_store.record_price(scope.tx, pair, price, to_storage(scope.at), "manual")
+        prices_store.record_price(scope.tx, pair, price, to_storage(scope.at), source)
         from marginctl.services.risk_check import pair_risk
         from marginctl.services.trading import match_orders
 
         matched = match_orders(scope, pair, price)
         risk = pair_risk(scope, pair)
-        return {**_price_view(config, pair, price, to_storage(scope.at), "manual"), **matched, **risk.as_json()}
+        return {**_price_view(config, pair, price, to_storage(scope.at), source), **matched, **risk.as_json()}
 
     arguments = {"pair": pair, "price": str(price), "at": to_storage(at) if at else None}
     return run_write(context, "price-set", arguments, client_id, record, at=at)

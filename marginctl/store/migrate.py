@@ -8,8 +8,8 @@ from marginctl.domain.errors import DatabaseError
 from marginctl.store.database import Database, Transaction, prepare_sqlite_file
 
 #: The newest schema revision this code knows; a test checks it equals Alembic's head.
-SCHEMA_REVISION = "0007"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+SCHEMA_REVISION = "0008"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 
 
 def current_revision(database: Database) -> str | None:

@@ -1,4 +1,4 @@
-"""Market prices: the last price of each pair, with its time and source."""
+"""Market prices: the last price of each pair, with its time and source, and the last one of every hour."""
 
 from __future__ import annotations
 
@@ -13,9 +13,49 @@ def recorded_prices(tx: Transaction) -> list[Row]:
 
 
 def record_price(tx: Transaction, pair: str, price: Decimal, at: str, source: str) -> None:
-    """The pair's last price is now `price` (one row per pair); queued, nothing waits for its answer."""
+    """The pair's last price is now `price` (one row per pair), kept in its hour's history too; queued,
+    nothing waits for an answer."""
     tx.send(
         "INSERT INTO prices (pair, price, at, source) VALUES (:pair, :price, :at, :source) "
         "ON CONFLICT (pair) DO UPDATE SET price = excluded.price, at = excluded.at, source = excluded.source",
         {"pair": pair, "price": price, "at": at, "source": source},
+    )
+    mark_hour(tx, pair, price, at)
+
+
+def hour_of(at: str) -> str:
+    """The stored start of a stored time's UTC hour: stored times are fixed width, the first 13 characters
+    ("2026-01-05T10") name the hour."""
+    return at[:13] + ":00:00.000000Z"
+
+
+def mark_hour(tx: Transaction, pair: str, price: Decimal, at: str) -> None:
+    """`price` at `at` is the pair's price of that UTC hour, unless the hour already holds a later one.
+
+    One queued statement: a replay marks every hour it passes through, quiet candles included.
+    """
+    tx.send(
+        "INSERT INTO price_hours (pair, hour, price, at) VALUES (:pair, :hour, :price, :at) "
+        "ON CONFLICT (pair, hour) DO UPDATE SET price = excluded.price, at = excluded.at "
+        "WHERE excluded.at >= price_hours.at",
+        {"pair": pair, "hour": hour_of(at), "price": price, "at": at},
+    )
+
+
+def price_history(tx: Transaction, pairs: list[str], since: str, until: str) -> list[Row]:
+    """pair, price, at of every hour mark from `since`'s hour through `until` (stored times), and each pair's
+    last mark before that (its price when the range begins), oldest first."""
+    if not pairs:
+        return []
+    params: dict[str, object] = {"since_hour": hour_of(since), "until": until}
+    params.update({f"p{index}": pair for index, pair in enumerate(pairs)})
+    wanted = ", ".join(f":p{index}" for index in range(len(pairs)))
+    return tx.execute(
+        f"SELECT pair, price, at FROM price_hours WHERE pair IN ({wanted}) AND hour >= :since_hour AND at <= :until "
+        "UNION ALL "
+        f"SELECT earlier.pair, earlier.price, earlier.at FROM price_hours earlier WHERE earlier.pair IN ({wanted}) "
+        "AND earlier.hour = (SELECT max(hour) FROM price_hours previous "
+        "WHERE previous.pair = earlier.pair AND previous.hour < :since_hour) "
+        "ORDER BY at",
+        params,
     )

@@ -127,6 +127,16 @@ prices = Table(
     Column("source", String(16), nullable=False),
 )
 
+price_hours = Table(
+    "price_hours",
+    metadata,
+    # The last price recorded for a pair in each UTC hour: `hour` is the hour's start, `at` that price's time.
+    Column("pair", String(32), primary_key=True),
+    Column("hour", Time, primary_key=True),
+    Column("price", Amount, nullable=False),
+    Column("at", Time, nullable=False),
+)
+
 interest_charges = Table(
     "interest_charges",
     metadata,
