@@ -249,15 +249,13 @@ def create_app(
     async def play_on() -> None:
         """A replay with a speed plays its candles as they come due, asked or not (others may watch)."""
         while not replay.finished:
-            try:
-                await api.on_wallet(api.play)
-            except MarginctlError as error:  # e.g. another writer moved the wallet's clock past the replay's
-                sys.stderr.write(f"error: the replay stopped: {mask_secrets(error.message)}\n")
-                replay.finished = True
+            await api.on_wallet(api.play)
             await asyncio.sleep(REPLAY_TICK_SECONDS)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if replay is not None:
+            replay.start_clock()
         playing = asyncio.ensure_future(play_on()) if replay is not None and replay.speed is not None else None
         if on_ready is not None:
             on_ready()

@@ -242,11 +242,16 @@ def isolated_account(context: Context, request: SignedRequest) -> Any:
         if len(listed) > 5:
             raise BinanceError(BAD_PARAMETER, "Parameter 'symbols' takes at most 5 symbols.")
         wanted = [params.pair_of(context.config, name) for name in listed]
-    wallets = [
-        document
+    in_use = {
+        document["wallet"]: document
         for document in status(context, all_wallets=True, with_pnl=False)
-        if document["wallet"] in context.config.isolated and (wanted is None or document["wallet"] in wanted)
-    ]
+        if document["wallet"] in context.config.isolated
+    }
+    if wanted is None:
+        wallets = list(in_use.values())
+    else:
+        # a pair asked for by name is answered even when its wallet holds nothing (emptied by a liquidation)
+        wallets = [in_use.get(pair) or status(context, pair, with_pnl=False) for pair in wanted]
     return views.isolated_account(wallets, _prices_in_btc(context))
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from marginctl.domain.errors import ClockBackwards, InvalidInput
+from marginctl.domain.errors import ClockBackwards, InvalidInput, MarginctlError
 from marginctl.domain.klines import Candle
 from marginctl.domain.names import parse_pair
 from marginctl.domain.times import to_display
@@ -54,10 +54,14 @@ class ReplayFeed:
         self.start = self.groups[0][0][1].open_time
         self.end = max(candles[-1].close_time for candles in streams.values())
         self.position = 0
-        self.started = time.monotonic()
+        self.started = time.monotonic()  # again when the server is ready: `start_clock`
         #: the simulated time of now: with a speed, where it has run to; with max, the last played close
         self.clock = self.start
         self.finished = False
+
+    def start_clock(self) -> None:
+        """The simulated clock starts running now (with a speed), once the port is open."""
+        self.started = time.monotonic()
 
     def simulated_now(self) -> datetime:
         if self.speed is None:
@@ -68,6 +72,8 @@ class ReplayFeed:
 
     def advance(self, context_for: Any) -> None:
         """With a speed: play every candle closed by the simulated now, then move the clock there."""
+        if self.finished:
+            return
         now = self.simulated_now()
         due = self.position
         while due < len(self.groups) and max(candle.close_time for _, candle in self.groups[due]) <= now:
@@ -77,7 +83,7 @@ class ReplayFeed:
 
     def step(self, context_for: Any) -> None:
         """With max: play the next candle (every pair's candle of the next open time)."""
-        if self.position < len(self.groups):
+        if not self.finished and self.position < len(self.groups):
             closes = max(candle.close_time for _, candle in self.groups[self.position])
             self._play(context_for, self.position + 1, closes)
             self.clock = max(self.clock, closes)
@@ -93,16 +99,27 @@ class ReplayFeed:
                     streams.setdefault(pair, []).append(candle)
             not_before = self.clock
             first = max(self.groups[self.position][0][1].open_time, not_before)
-            played = run_write(
-                context_for(now),
-                "serve-replay",
-                {"from": to_display(first), "candles": until - self.position},
-                None,
-                lambda scope: replay_candles(scope, streams, not_before=not_before),
-                at=first,
-                catch_up=False,
-                market_data=True,
-            )
+            try:
+                played = run_write(
+                    context_for(now),
+                    "serve-replay",
+                    {"from": to_display(first), "candles": until - self.position},
+                    None,
+                    lambda scope: replay_candles(scope, streams, not_before=not_before),
+                    at=first,
+                    catch_up=False,
+                    market_data=True,
+                )
+            except Exception as error:
+                # e.g. another writer moved the wallet's clock past the candles: the replay stops there, said
+                # once; the server goes on answering at the clock it reached
+                from marginctl.domain.secrets import mask_secrets
+
+                message = error.message if isinstance(error, MarginctlError) else f"{type(error).__name__}: {error}"
+                self.finished = True
+                sys.stderr.write(f"error: the replay stopped at {to_display(self.clock)}: {mask_secrets(message)}\n")
+                sys.stderr.flush()
+                return
             self.position = until
             _log_events(played)
         if self.position == len(self.groups) and not self.finished:
@@ -112,8 +129,10 @@ class ReplayFeed:
 
 
 def _log_events(played: dict[str, Any]) -> None:
-    """One line on stderr per margin call and liquidation the candles caused, as `price set` says them."""
+    """One line on stderr per margin call (a new one: Binance repeats it once a day) and per liquidation."""
     for call in played["marginCalls"]:
+        if not call["recorded"]:
+            continue
         sys.stderr.write(
             f"replay {call['time']}: margin call: {call['account']} {call['wallet']} level {call['marginLevel']}\n"
         )

@@ -808,11 +808,8 @@ def report(
             return
         _say(charts.summary_line(result))
         if result["series"]:
-            width, height = output.screen_width(), charts.PIPE_HEIGHT
-            if sys.stdout.isatty():
-                import shutil
-
-                height = shutil.get_terminal_size().lines - 4
+            # the summary line, the chart and the lines written after it share the screen
+            width, height = output.screen_width(), output.screen_height(charts.PIPE_HEIGHT + 4) - 4
             typer.echo(charts.terminal_chart(result, width, height, charts.wants_color()))
         for path in (png, csv_file):
             if path is not None:

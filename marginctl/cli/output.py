@@ -46,14 +46,23 @@ def exit_code_for(error: MarginctlError) -> int:
 
 def screen_width() -> int:
     """Columns to lay text out in: $COLUMNS if set, else the terminal's width, else (piped) 120."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isascii() and columns.isdigit() and int(columns) > 0:
-        return int(columns)
+    return _screen_size("COLUMNS", 0, PIPE_WIDTH)
+
+
+def screen_height(piped: int) -> int:
+    """Lines to lay a frame or a chart out in: $LINES if set, else the terminal's height, else `piped`."""
+    return _screen_size("LINES", 1, piped)
+
+
+def _screen_size(variable: str, index: int, piped: int) -> int:
+    value = os.environ.get(variable, "")
+    if value.isascii() and value.isdigit() and int(value) > 0:
+        return int(value)
     if sys.stdout.isatty():
         import shutil
 
-        return shutil.get_terminal_size().columns
-    return PIPE_WIDTH
+        return shutil.get_terminal_size()[index]
+    return piped
 
 
 def wrap_text(text: str) -> str:

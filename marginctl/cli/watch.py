@@ -98,7 +98,11 @@ def live(first: dict[str, Any], read: Any) -> None:
         with contextlib.suppress(OSError):  # a full pipe: a resize already waits in it
             os.write(poke, b"r")
 
+    def on_stop(_signal: int, _frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM, SIGHUP: leave as Ctrl-C does, through the `finally` that restores
+
     previous_handler = signal.signal(signal.SIGWINCH, on_resize)
+    previous_stops = {number: signal.signal(number, on_stop) for number in (signal.SIGTERM, signal.SIGHUP)}
     console = Console(highlight=False)
     latest, problem = first, None
     try:
@@ -133,6 +137,8 @@ def live(first: dict[str, Any], read: Any) -> None:
     finally:
         termios.tcsetattr(keys, termios.TCSADRAIN, saved)
         signal.signal(signal.SIGWINCH, previous_handler)
+        for number, handler in previous_stops.items():
+            signal.signal(number, handler)
         os.close(resized)
         os.close(poke)
 
@@ -146,22 +152,10 @@ def _footer(problem: str | None) -> Text:
 # ---- --once ---------------------------------------------------------------------------------------------
 
 
-def screen_height() -> int:
-    """Lines to lay a frame out in: $LINES if set, else the terminal's height, else (piped) 24."""
-    lines = os.environ.get("LINES", "")
-    if lines.isascii() and lines.isdigit() and int(lines) > 0:
-        return int(lines)
-    if sys.stdout.isatty():
-        import shutil
-
-        return shutil.get_terminal_size().lines
-    return PIPE_HEIGHT
-
-
 def print_frame(snapshot: dict[str, Any]) -> None:
     """One frame at the screen's width and height, without the trailing blank lines."""
     width = output.screen_width()
-    lines = frame_lines(snapshot, width, screen_height(), None)
+    lines = frame_lines(snapshot, width, output.screen_height(PIPE_HEIGHT), None)
     while lines and not lines[-1].plain.strip():
         lines.pop()
     console = Console(highlight=False, width=width)
@@ -310,10 +304,27 @@ def _short_time(iso: str | None) -> str:
     return EMPTY if iso is None else f"{iso[5:10]} {iso[11:19]}"
 
 
+#: Past this many seconds between the wallet's last event and now, the title shows the wallet's clock.
+WALLET_CLOCK_APART = 86_400
+
+
+def _seconds_apart(first: str, second: str) -> float:
+    from datetime import datetime
+
+    def moment(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (moment(first) - moment(second)).total_seconds()
+
+
 def _title(snapshot: dict[str, Any], width: int) -> Text:
     wallet = snapshot["wallets"][0]["wallet"] if len(snapshot["wallets"]) == 1 else "every wallet"
     left = f"marginctl watch · {snapshot['account']} · {wallet}"
     clock = snapshot["time"][:19].replace("T", " ") + " UTC"
+    wallet_time = snapshot.get("walletTime")
+    if wallet_time is not None and abs(_seconds_apart(wallet_time, snapshot["time"])) > WALLET_CLOCK_APART:
+        # a replayed wallet (or one kept on --now): its own clock is the one that matters
+        clock = "wallet clock " + wallet_time[:19].replace("T", " ") + " UTC"
     title = Text(left, style="bold")
     room = width - cell_len(left) - cell_len(clock)
     if room >= 1:

@@ -44,8 +44,8 @@ class Band:
         """The band 1/parts as wide on each side of `around` (a price inside it), never wider."""
         if parts <= 1:
             return self
-        low = None if self.low is None else around - (around - self.low) / parts
-        high = None if self.high is None else around + (self.high - around) / parts
+        low = None if self.low is None else around - div(around - self.low, Decimal(parts))
+        high = None if self.high is None else around + div(self.high - around, Decimal(parts))
         return Band(low, high)
 
 

@@ -264,7 +264,7 @@ def replay_candles(
             liquidated = len(report.liquidations) != liquidations
             for other, watch in watches.items():
                 if other != pair:
-                    watch.refresh(None, orders_changed=liquidated)
+                    watch.refresh(None, orders_changed=liquidated, keep_danger_since=True)
         watches[pair].refresh(moment)
 
     for group in timeline(streams):
@@ -288,7 +288,14 @@ def replay_candles(
         for pair, candle in group:
             close_time = candle.close_time if not_before is None or candle.close_time >= at else at
             if watches[pair].quiet_candle(candle):
-                latest[pair] = (candle.close, close_time)
+                if not several:
+                    latest[pair] = (candle.close, close_time)
+                    continue
+                # the other pairs' prices of this open time meet this pair where its path stands before its
+                # close, as if every price were played; its close comes with the others' closes
+                path = candle.price_path()
+                latest[pair] = (path[-2], at)
+                closes.append((pair, path[-1], close_time))
                 continue
             path = candle.price_path()
             for price in path[:-1]:
@@ -330,13 +337,25 @@ class _Watch:
         self.pair = pair
         self.book = book
         self.replayed_bases = replayed_bases
+        #: assets valued one hop away (ETH as ETH/BTC × BTC/USDT where no ETH/USDT is configured): a wallet
+        #: holding one moves with two pairs' prices, not linearly, so no price of it is quiet
+        valuation = scope.config.valuation_asset
+        self.indirect = {
+            base
+            for base, _ in (name.split("/") for name in scope.config.pairs)
+            if base != valuation and f"{base}/{valuation}" not in scope.config.pairs
+        }
         self.base, self.quote = pair_assets(pair)
         self.band = Band()
         self.orders_band = Band()
         self.danger_since: datetime | None = None
         self.refresh()
 
-    def refresh(self, moment: datetime | None = None, orders_changed: bool = True) -> None:
+    def refresh(
+        self, moment: datetime | None = None, orders_changed: bool = True, keep_danger_since: bool = False
+    ) -> None:
+        """The bands anew. `keep_danger_since`: the wallets were not checked now (another pair's step), so a wallet
+        still in danger keeps the time of its last check, and its daily re-check stays due when it was."""
         from marginctl.services.quotes import asset_prices
 
         tx, config = self.scope.tx, self.scope.config
@@ -352,13 +371,20 @@ class _Watch:
                 for row in orders_store.open_order_prices(tx, self.pair)
             )
         prices = asset_prices(tx, config)
-        keys = [key for key, balances in self.book.balances.items() if self.base in balances or self.quote in balances]
+        keys = [
+            key
+            for key, balances in self.book.balances.items()
+            if self.base in balances or self.quote in balances or not self.indirect.isdisjoint(balances)
+        ]
         wallets = [(list(self.book.balances[key].values()), config.rules_for(key[1])) for key in keys]
         self.band = self.orders_band
         if self.base in prices and self.quote in prices:
             self.band = self.band.narrow(self._risk_band(keys, wallets, prices))
         danger = any(self._in_danger(key, prices) for key in keys)
-        self.danger_since = (moment or self.scope.at) if danger else None
+        if not danger:
+            self.danger_since = None
+        elif not keep_danger_since or self.danger_since is None:
+            self.danger_since = moment or self.scope.at
 
     def _risk_band(
         self, keys: list[tuple[int, str]], wallets: list[tuple[list[Any], Any]], prices: dict[str, Decimal]
@@ -369,10 +395,12 @@ class _Watch:
         around the price: its thresholds are linear in the prices, so k moves each within 1/k of the way to a
         threshold cannot together reach it, and the other pairs' quiet prices may lag unrecorded."""
         quote_price = prices[self.quote]
+        current = div(prices[self.base], quote_price)
+        if any(not self.indirect.isdisjoint(self.book.balances[key]) for key in keys):
+            return Band(current, current)  # holds no price: every one is played
         shared = [len(self.replayed_bases.intersection(self.book.balances[key])) for key in keys]
         if all(count <= 1 for count in shared):
             return risk_band(wallets, self.base, prices, quote_price)
-        current = div(prices[self.base], quote_price)
         band = Band()
         for wallet, count in zip(wallets, shared, strict=True):
             band = band.narrow(risk_band([wallet], self.base, prices, quote_price).shrunk(current, max(count, 1)))

@@ -18,7 +18,7 @@ from marginctl.domain.money import format_amount, format_ratio, from_text
 from marginctl.domain.names import is_margin_wallet, pair_assets
 from marginctl.domain.prices import price_places, valuation_prices
 from marginctl.domain.times import display_stored, to_display
-from marginctl.services.context import Context, lookup_account
+from marginctl.services.context import Context, lookup_account, wallet_clock
 from marginctl.services.order_views import order_view
 from marginctl.services.quotes import pair_quotes
 from marginctl.services.risk import wallet_position
@@ -58,6 +58,7 @@ def snapshot(
         account = lookup_account(tx, context)
         account_id = int(account["id"]) if account is not None else None
         quotes = pair_quotes(tx, config)
+        wallet_time = wallet_clock(tx)
         prices = valuation_prices({pair: quote[0] for pair, quote in quotes.items()}, config.valuation_asset)
         call_prices = {
             document["wallet"]: _margin_call_prices(tx, config, account_id, document["wallet"], prices)
@@ -75,6 +76,8 @@ def snapshot(
     return {
         "account": context.account_name,
         "time": to_display(context.clock()),
+        #: the wallet's own clock (its last event): far from `time` in a replayed wallet (`serve --replay`)
+        "walletTime": to_display(wallet_time) if wallet_time is not None else None,
         "valuationAsset": config.valuation_asset,
         "wallets": wallets,
         "prices": _held_pair_prices(config, quotes, wallets),

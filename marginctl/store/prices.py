@@ -1,9 +1,13 @@
-"""Market prices: the last price of each pair, with its time and source, and the last one of every hour."""
+"""Market prices: the last price of each pair, with its time and source, and the last one of every hour
+(`price_hours`, keyed by the hour's end)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
+from marginctl.domain.clock import ONE_HOUR
+from marginctl.domain.times import to_storage
 from marginctl.store.database import Row, Transaction
 
 
@@ -23,14 +27,20 @@ def record_price(tx: Transaction, pair: str, price: Decimal, at: str, source: st
     mark_hour(tx, pair, price, at)
 
 
-def hour_of(at: str) -> str:
-    """The stored start of a stored time's UTC hour: stored times are fixed width, the first 13 characters
-    ("2026-01-05T10") name the hour."""
-    return at[:13] + ":00:00.000000Z"
+#: What a stored time on the hour ends with (stored times are fixed width: "2026-01-05T10:00:00.000000Z").
+ON_THE_HOUR = ":00:00.000000Z"
+
+
+def hour_end_of(at: str) -> str:
+    """The stored end of the UTC hour that holds the stored time `at`, an hour being (H − 1 h, H]: a price of
+    exactly 10:00:00 is the price of the hour ending 10:00, as a balance change of 10:00:00 counts at 10:00."""
+    if at[13:] == ON_THE_HOUR:
+        return at
+    return to_storage(datetime.fromisoformat(at[:13] + ":00:00+00:00") + ONE_HOUR)
 
 
 def mark_hour(tx: Transaction, pair: str, price: Decimal, at: str) -> None:
-    """`price` at `at` is the pair's price of that UTC hour, unless the hour already holds a later one.
+    """`price` at `at` is the pair's price of the hour ending at or after it, unless that hour holds a later one.
 
     One queued statement: a replay marks every hour it passes through, quiet candles included.
     """
@@ -38,16 +48,16 @@ def mark_hour(tx: Transaction, pair: str, price: Decimal, at: str) -> None:
         "INSERT INTO price_hours (pair, hour, price, at) VALUES (:pair, :hour, :price, :at) "
         "ON CONFLICT (pair, hour) DO UPDATE SET price = excluded.price, at = excluded.at "
         "WHERE excluded.at >= price_hours.at",
-        {"pair": pair, "hour": hour_of(at), "price": price, "at": at},
+        {"pair": pair, "hour": hour_end_of(at), "price": price, "at": at},
     )
 
 
 def price_history(tx: Transaction, pairs: list[str], since: str, until: str) -> list[Row]:
-    """pair, price, at of every hour mark from `since`'s hour through `until` (stored times), and each pair's
-    last mark before that (its price when the range begins), oldest first."""
+    """pair, price, at of every hour's mark from the hour ending at or after `since` through `until` (stored
+    times), and each pair's last mark before that (its price when the range begins), oldest first."""
     if not pairs:
         return []
-    params: dict[str, object] = {"since_hour": hour_of(since), "until": until}
+    params: dict[str, object] = {"since_hour": hour_end_of(since), "until": until}
     params.update({f"p{index}": pair for index, pair in enumerate(pairs)})
     wanted = ", ".join(f":p{index}" for index in range(len(pairs)))
     return tx.execute(

@@ -130,7 +130,8 @@ prices = Table(
 price_hours = Table(
     "price_hours",
     metadata,
-    # The last price recorded for a pair in each UTC hour: `hour` is the hour's start, `at` that price's time.
+    # The last price recorded for a pair in each UTC hour (H − 1 h, H]: `hour` is H, the hour's end; `at` that
+    # price's own time.
     Column("pair", String(32), primary_key=True),
     Column("hour", Time, primary_key=True),
     Column("price", Amount, nullable=False),

@@ -5,8 +5,8 @@ Revises: 0007
 Create Date: 2026-12-03
 
 `prices` keeps only a pair's last price; `price_hours` keeps the last one of every hour it was recorded in
-(`hour` the hour's start, `at` the price's own time). An existing wallet starts its history with the last
-price it holds: the hour of that price is the only one whose last price the wallet still knows.
+(`hour` the end H of the hour (H − 1 h, H], `at` the price's own time). An existing wallet starts its history
+with the last price it holds: the hour of that price is the only one whose last price the wallet still knows.
 """
 
 from __future__ import annotations
@@ -32,11 +32,15 @@ def upgrade() -> None:
         sa.Column("price", Amount, nullable=False),
         sa.Column("at", TIME, nullable=False),
     )
-    # Stored times are fixed-width ("2026-01-05T10:20:00.000000Z"): the first 13 characters name the hour.
-    op.execute(
-        "INSERT INTO price_hours (pair, hour, price, at) "
-        "SELECT pair, substr(at, 1, 13) || ':00:00.000000Z', price, at FROM prices"
-    )
+    from marginctl.store.prices import hour_end_of
+
+    connection = op.get_bind()
+    rows = connection.execute(sa.text("SELECT pair, price, at FROM prices")).fetchall()
+    for pair, price, at in rows:
+        connection.execute(
+            sa.text("INSERT INTO price_hours (pair, hour, price, at) VALUES (:pair, :hour, :price, :at)"),
+            {"pair": pair, "hour": hour_end_of(str(at)), "price": price, "at": at},
+        )
 
 
 def downgrade() -> None:

@@ -101,6 +101,8 @@ def test_a_bot_s_isolated_long_is_liquidated_by_the_candles(
         assert bot.get_server_time()["serverTime"] == START_MS + 5 * HOUR_MS - 1
     finally:
         server.stop()
+    calls = [line.strip() for line in server.log if "margin call" in line]
+    assert calls == ["replay 2021-05-12T02:00:00Z: margin call: main BTC/USDT level 1.06422937"]  # 847.152 / 796.02388
     assert any("LIQUIDATED" in line and "BTC/USDT" in line for line in server.log)
     assert any("the last candle closed at 2021-05-12T04:59:59.999" in line for line in server.log)
     assert wallet.ok("audit", now="2021-05-12T05:00:00Z")["ok"] is True
@@ -178,3 +180,22 @@ def test_a_replay_takes_no_now_and_pair_needs_a_replay(
     assert fixed.code == 2 and "--now and --replay: the replay's candles set the clock" in fixed.err
     alone = wallet.run("serve", "--port", "0", "--pair", "BTC/USDT")
     assert alone.code == 2 and "--pair and --interval go with --replay" in alone.err
+
+
+def test_a_replay_overtaken_by_another_writer_stops_once_and_the_server_goes_on(
+    history_wallet: tuple[Wallet, dict[str, str]], tmp_path: Path
+) -> None:
+    """A deposit on the system clock (2026) moves the wallet's clock past every candle (2021): the replay cannot
+    book them any more. It says so once; price requests are still answered, at the last price played."""
+    wallet, key = history_wallet
+    server = start_server(wallet, tmp_path, "--replay", str(write_hours(tmp_path)), "--speed", "max")
+    try:
+        bot = client_for(server.url, key)
+        assert bot.get_symbol_ticker(symbol="BTCUSDT")["price"] == "56000.00"
+        wallet.ok("deposit", "USDT", "1")  # the real clock
+        assert bot.get_symbol_ticker(symbol="BTCUSDT")["price"] == "56000.00"
+        assert bot.get_symbol_ticker(symbol="BTCUSDT")["price"] == "56000.00"
+    finally:
+        server.stop()
+    stopped = [line for line in server.log if "the replay stopped" in line]
+    assert len(stopped) == 1 and stopped[0].startswith("error: the replay stopped at 2021-05-12T00:59:59.999"), stopped

@@ -9,6 +9,8 @@ the real clock has passed. Skipped only where tmux is not installed (the `--once
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -164,6 +166,32 @@ def test_ctrl_c_leaves_the_live_view_with_exit_0_and_the_wallet_unchanged(
     assert wallet.fingerprint() == before  # read only: not a byte of the wallet (or its -wal, -shm) changed
 
 
+@needs_tmux
+def test_sigterm_leaves_the_live_view_with_the_terminal_restored(
+    wallet: Wallet, sized_pane: Callable[[int, int], SizedPane]
+) -> None:
+    """`kill PID` (SIGTERM) ends it as Ctrl-C does: exit 0, the alternate screen left, the terminal back in its
+    line mode with echo (the view had put it in cbreak mode without echo)."""
+    wallet.with_config(FREE_USDT_LOANS)
+    long_position(wallet, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
+    pane = sized_pane(80, 24)
+    pane.start("--db", wallet.target, "--config", str(wallet.config), "watch")
+    tty = pane.tmux("display-message", "-p", "-t", "t", "#{pane_tty}").strip()
+    pane.wait_for_frame("margin level 1.99820000 NORMAL")
+    found = subprocess.run(["pgrep", "-f", "--", f"--db {wallet.target} --config"], capture_output=True, text=True)
+    # the pane's shell runs the command line too; the watch is the process whose program is Python
+    (pid,) = [
+        int(line)
+        for line in found.stdout.split()
+        if Path(f"/proc/{line}/cmdline").read_bytes().split(b"\0")[0] == sys.executable.encode()
+    ]
+    os.kill(pid, signal.SIGTERM)
+    after = pane.wait_for("[exit")
+    assert "[exit 0]" in after and "marginctl watch" not in after
+    modes = subprocess.run(["stty", "-a", "-F", tty], capture_output=True, text=True, check=True).stdout.split()
+    assert "icanon" in modes and "echo" in modes, modes
+
+
 def test_once_prints_one_frame_at_80_and_120_columns(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:
     long_position(wallet, datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC))
     monkeypatch.delenv("LINES", raising=False)
@@ -189,6 +217,17 @@ def test_once_prints_one_frame_at_80_and_120_columns(wallet: Wallet, monkeypatch
         assert "q or Ctrl-C" not in result.out  # no keys are read
         # Max borrowable USDT: 2 × (1998.2 − 1000.01) − 1000.01 = 996.37; it fits only the wider screen
         assert ("996.37000000" in result.out) is (width == 120)
+
+
+def test_a_wallet_whose_clock_is_days_away_shows_its_own_clock(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replayed wallet's clock (its last event, here 10:00:03) is the one the title shows once it is more than a
+    day from the view's clock; within a day the view's own clock stays."""
+    long_position(wallet, datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC))
+    monkeypatch.setenv("COLUMNS", "80")
+    later = wallet.run("watch", "--once", now="2026-01-07T10:30:00Z").out.splitlines()[0]
+    assert later.endswith("wallet clock 2026-01-05 10:00:03 UTC") and len(later) <= 80, later
+    same_day = wallet.run("watch", "--once", now="2026-01-05T23:00:00Z").out.splitlines()[0]
+    assert same_day.endswith(" 2026-01-05 23:00:00 UTC") and "wallet clock" not in same_day
 
 
 def test_once_on_a_short_screen_counts_what_it_leaves_out(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,17 +17,8 @@ import pytest
 
 from marginctl.domain import report
 from marginctl.domain.errors import InvalidInput
-from marginctl.domain.margin import MarginRules
 from marginctl.domain.money import round_down
-
-ISOLATED_10X = MarginRules(
-    leverage=10,
-    transfer_out_level=Decimal(2),
-    margin_call_level=Decimal("1.08"),
-    liquidation_level=Decimal("1.05"),
-    pre_liquidation_margin=Decimal("0.05"),
-    liquidation_fee_rate=Decimal("0.02"),
-)
+from tests.domain.test_margin import ISOLATED_10X
 
 
 def t(clock: str) -> datetime:

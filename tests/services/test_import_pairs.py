@@ -30,10 +30,11 @@ def test_the_pair_and_interval_come_from_the_file_name(wallet: Wallet, tmp_path:
     summary = wallet.ok("price", "import", str(path), now=t("09:30:00", KLINE_DAY))
     assert (summary["pair"], summary["pairs"], summary["candles"]) == ("ETH/USDT", ["ETH/USDT"], 1)
     assert prices_of(wallet, t("10:05:00", KLINE_DAY))["ETH/USDT"] == ("3005.00", "import")
-    # the text names the pair too
-    text = wallet.run("price", "import", str(path), now=t("09:30:00", KLINE_DAY))
-    assert text.code != 0  # the wallet's clock is past this candle now: a second import is refused
-    assert "ClockBackwards" not in text.err and text.err.startswith("error:")
+    # the wallet's clock is past this candle now: a second import of it is refused
+    again = wallet.run("price", "import", str(path), now=t("09:30:00", KLINE_DAY))
+    assert again.code == 2, again
+    assert again.err.startswith("error: time 2026-03-01T10:00:00Z is before the wallet's last event at "), again.err
+    assert "a replay needs a wallet whose clock is at or before its first candle" in again.err
 
 
 def test_two_pairs_merge_in_time_order_and_fill_each_pair_s_orders(wallet: Wallet, tmp_path: Path) -> None:
@@ -137,3 +138,67 @@ def test_files_that_do_not_say_their_pair_are_refused_and_change_nothing(
     assert line.startswith(f"error: {message}"), line
     assert wallet.ok("history", now=t("09:01:00", KLINE_DAY)) == before
     assert prices_of(wallet, t("09:01:00", KLINE_DAY))["BTC/USDT"] == ("60000.00", "config")
+
+
+def test_a_quiet_candle_meets_the_other_pairs_where_its_path_stands(wallet: Wallet, tmp_path: Path) -> None:
+    """Short 0.03 BTC (sold at 60000 for 1800 − 0.1 % = 1798.2 USDT, 0.03 borrowed; its first hour's interest
+    0.03 × 0.000002 = 0.00000006 BTC), long 1 ETH, in cross. At 10:00 BTC's candle (O 60000 L 60000 H 91000
+    C 60000, rising: open, low, high, close) stands at its high 91000 when ETH's falls to its low 1000, as when
+    every price is played: (1798.2 + 1000) / (0.03000006 × 91000) = 2798.2 / 2730.005… = 1.0249795… ≤ 1.1,
+    a liquidation. Neither move alone reaches it: BTC at 91000 with ETH 3000 gives 4798.2 / 2730.005 = 1.757…;
+    ETH at 1000 with BTC 60000 gives 2798.2 / 1800.0036 = 1.554…; BTC's candle is quiet on its own band."""
+    day = KLINE_DAY
+    wallet.ok("deposit", "ETH", "1", now=t("09:40:00", day))
+    wallet.ok("transfer", "ETH", "1", "--yes", now=t("09:41:00", day))
+    wallet.ok("trade", "sell", "BTC/USDT", "0.03", "--side-effect", "auto-borrow", now=t("09:42:00", day))
+    btc = [kline_row(t("10:00:00", day), ("60000.00", "91000.00", "60000.00", "60000.00"))]
+    eth = [kline_row(t("10:00:00", day), ("3000.00", "3000.00", "1000.00", "3000.00"))]
+    files = [
+        str(write_klines(tmp_path, btc, name=f"BTCUSDT-1m-{day}")),
+        str(write_klines(tmp_path, eth, name=f"ETHUSDT-1m-{day}")),
+    ]
+    summary = wallet.ok("price", "import", *files, now=t("09:50:00", day))
+    (liquidation,) = summary["liquidations"]
+    assert (liquidation["wallet"], liquidation["time"]) == ("cross", t("10:00:00", day))
+    assert Decimal("1.02497") < Decimal(liquidation["marginLevel"]) < Decimal("1.02498")
+    assert_audit_clean(wallet, t("10:05:00", day))
+
+
+SOL_CONFIG = """
+[assets.SOL]
+decimals = 8
+daily_interest_rate = "0.0001"
+collateral_ratio = "1"
+borrow_limit = "1000"
+
+[pairs."SOL/BTC"]
+tick_size = "0.000001"
+step_size = "0.01"
+min_notional = "0.0001"
+price = "0.002"
+"""
+
+
+def test_an_asset_valued_through_another_pair_is_watched_on_that_pair(tmp_path: Path) -> None:
+    """SOL has no SOL/USDT pair: it is valued as SOL/BTC × BTC/USDT = 0.002 × 60000 = 120 USDT. 10 SOL (1200)
+    in cross against 800 USDT borrowed (its first hour 800 × 0.00001 = 0.008): level 2000 / 800.008 = 2.4999….
+    Only BTC/USDT's candles are replayed: at the low 30000 SOL is worth 10 × 0.002 × 30000 = 600, the level
+    (600 + 800) / 800.008 = 1.74998… — and at 20000, 400: 1200 / 800.008 = 1.49998…, then at 10000, 200:
+    1000 / 800.008 = 1.24998… ≤ 1.3, a margin call, though the wallet holds no BTC."""
+    wallet = Wallet(tmp_path / "sol.db", config=tmp_path / "sol.toml")
+    (tmp_path / "sol.toml").write_text(SOL_CONFIG, encoding="utf-8")
+    day = KLINE_DAY
+    wallet.ok("deposit", "SOL", "10", now=t("09:40:00", day))
+    wallet.ok("transfer", "SOL", "10", "--yes", now=t("09:41:00", day))
+    wallet.ok("borrow", "USDT", "800", "--yes", now=t("09:42:00", day))
+    btc = [
+        kline_row(t("09:50:00", day), ("60000.00", "60000.00", "30000.00", "30000.00")),
+        kline_row(t("09:51:00", day), ("30000.00", "30000.00", "20000.00", "20000.00")),
+        kline_row(t("09:52:00", day), ("20000.00", "20000.00", "10000.00", "10000.00")),
+    ]
+    summary = wallet.ok(
+        "price", "import", str(write_klines(tmp_path, btc, name=f"BTCUSDT-1m-{day}")), now=t("09:45:00", day)
+    )
+    # the summary keeps a wallet's latest call of the command: the candle's close, 10000 again
+    calls = [(call["wallet"], call["time"][:16], call["marginLevel"][:6]) for call in summary["marginCalls"]]
+    assert calls == [("cross", f"{day}T09:52", "1.2499")]
