@@ -545,6 +545,35 @@ def positions_wallet(path: Path) -> None:
     _fold_wal(path)
 
 
+#: README's report section: May 2021's hourly BTCUSDT klines (744 candles) and the isolated 10x long they liquidate.
+MAY_2021_KLINES = Path(__file__).resolve().parent.parent / "docs" / "BTCUSDT-1h-2021-05.csv"
+MAY_2021_START = "2021-05-01T00:00:00Z"
+MAY_2021_START_MS = 1_619_827_200_000
+
+
+def may_2021_wallet(path: Path, imported: bool = True) -> None:
+    """README's report example, made by marginctl itself: 1000 USDT of margin in BTC/USDT's isolated wallet and
+    0.05 BTC bought at 57,697.25 with 1884.8625 USDT borrowed; with `imported`, MAY_2021_KLINES replayed through
+    it (the long is liquidated on May 19 at 04:00). Without, a wallet whose clock is at the first candle's open,
+    for `serve --replay`."""
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    env = environment(path)
+    steps = [
+        ["--now", MAY_2021_START, "deposit", "USDT", "1000"],
+        ["--now", MAY_2021_START, "price", "set", "BTC/USDT", "57697.25"],
+        ["--now", MAY_2021_START, "transfer", "USDT", "1000", "--to", "BTC/USDT", "--yes"],
+        ["--now", MAY_2021_START, "trade", "buy", "BTC/USDT", "0.05", "--isolated", "--side-effect", "auto-borrow"],
+    ]
+    if imported:
+        steps.append(["price", "import", str(MAY_2021_KLINES)])
+    for step in steps:  # quietly: the import's liquidation is said on stderr, and it is expected
+        done = subprocess.run([*marginctl_command(), *step, "--json"], env=env, capture_output=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"marginctl {' '.join(step)} exited {done.returncode}: {done.stderr[-400:]!r}")
+    _fold_wal(path)
+
+
 def klines_file(path: Path, minutes: int, start_price: float = 60000.0, seed: int = 7) -> None:
     """A random walk of one-minute candles in Binance's CSV layout (µs timestamps, as from 2025 on)."""
     import random

@@ -14,8 +14,10 @@ PostgreSQL figures use MARGINCTL_BENCH_POSTGRES_URL, or a throwaway server on 12
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import functools
+import http.client
 import itertools
 import json
 import os
@@ -26,9 +28,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -452,6 +456,253 @@ def figure_api_orders(bench: Bench) -> list[Figure]:
     )
 
 
+# --- watch, report and the replay server (issue 16) -------------------------------------------------------
+
+#: `watch --once`'s screen: the larger of the two sizes issue 16 tests it at.
+WATCH_SCREEN = {"COLUMNS": "120", "LINES": "40"}
+#: In-process refreshes of watch's snapshot timed after the first (the live loop's read, every half second).
+SNAPSHOT_RUNS = 21
+
+#: Run by the measured interpreter: services/watch.py's snapshot of the wallet in argv[1], first as `watch`
+#: opens it (schema check, rules), then SNAPSHOT_RUNS times on a `refreshed` context, as the live loop reads
+#: it at every tick; prints the seconds as JSON.
+_SNAPSHOT = """
+import json, sys, time
+from marginctl.services import watch
+from marginctl.services.context import open_context
+
+context = open_context(sys.argv[1], None, None, None, write=False)
+start = time.perf_counter()
+first = watch.snapshot(context)
+took = [time.perf_counter() - start]
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter()
+    watch.snapshot(watch.refreshed(context))
+    took.append(time.perf_counter() - start)
+context.database.close()
+print(json.dumps({"seconds": took, "wallets": [document["wallet"] for document in first["wallets"]]}))
+"""
+
+
+def figure_watch_frame(bench: Bench) -> list[Figure]:
+    big = bench.wallet("journal-1m", lambda path: fixtures.journal_wallet(path, 1_000_000))[0]
+    env = {**environment(big), **WATCH_SCREEN}
+    command = [*marginctl_command(), "watch", "--once"]
+    _, frame = run_output(command, env=env)
+    lines = frame.splitlines()
+    _checked(
+        "watch-frame-1m",
+        "a frame headed",
+        lines[0].split("  ")[0] if lines else None,
+        "marginctl watch · main · cross",
+    )
+    if len(lines) > 40 or any(len(line) > 120 for line in lines):
+        raise RuntimeError(
+            f"watch-frame-1m: the frame does not fit 120×40: {len(lines)} lines, widest {max(map(len, lines))}"
+        )
+    base, took = interleaved([(BASELINE, env), (command, env)])
+    bench.passes += base
+    ratio, _ = ratio_stats(took, base)
+    done = subprocess.run(
+        [python_executable(), "-P", "-c", _SNAPSHOT, str(big), str(SNAPSHOT_RUNS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    snapshot = json.loads(done.stdout)
+    _checked("watch-frame-1m", "the wallets read", snapshot["wallets"], ["cross"])
+    refreshes = snapshot["seconds"][1:]
+    return [
+        _seconds_figure(
+            bench,
+            "watch-frame-1m",
+            "`watch --once` at 120×40, 1,000,000 journal entries",
+            0.5,
+            took,
+            x_pass=round(ratio, 4),
+            frame_lines=len(lines),
+            snapshot_first_seconds=round(snapshot["seconds"][0], 4),
+            snapshot_refresh_seconds=round(statistics.median(refreshes), 4),
+            snapshot_refresh_spread=round(max(refreshes) - min(refreshes), 4),
+            snapshot_refreshes=len(refreshes),
+        )
+    ]
+
+
+#: README's report example, on the wallet that replayed May 2021 through an isolated 10x long.
+REPORT_MONTH = ["report", "--isolated", "BTC/USDT", "--json"]
+#: What that report must find: every hour of May, the buy, the margin call and the liquidation of May 19.
+REPORT_MONTH_SUMMARY = {"hours": 744, "fills": 1, "marginCalls": 1, "liquidations": 1}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _report_summary(name: str, document: Any) -> None:
+    found = {key: document["summary"][key] for key in REPORT_MONTH_SUMMARY}
+    _checked(name, "the month's hours and events", found, REPORT_MONTH_SUMMARY)
+
+
+def figure_report_month(bench: Bench) -> list[Figure]:
+    samples, result = _timed(bench, "may-2021", fixtures.may_2021_wallet, REPORT_MONTH)
+    _report_summary("report-month", result)
+    return [
+        _seconds_figure(
+            bench,
+            "report-month",
+            "`report --isolated BTC/USDT --json`, May 2021 replayed hourly (744 hours)",
+            1.0,
+            samples,
+            points=len(result["series"]),
+        )
+    ]
+
+
+def figure_report_month_png(bench: Bench) -> list[Figure]:
+    image = bench.workdir / "may-2021.png"
+    command = [*marginctl_command(), *REPORT_MONTH, "--png", str(image)]
+    # one run first, untimed: matplotlib builds its font cache on a machine's first plot, once
+    run_output(command, env=environment(bench.fresh("may-2021", fixtures.may_2021_wallet)))
+    samples = []
+    for _ in range(REPEATS):
+        path = bench.fresh("may-2021", fixtures.may_2021_wallet)
+        image.unlink(missing_ok=True)
+        bench.passes.append(run_once(BASELINE))
+        seconds, output = run_output(command, env=environment(path))
+        samples.append(seconds)
+        _report_summary("report-month-png", json.loads(output))
+        written = image.read_bytes() if image.exists() else b""
+        _checked("report-month-png", "a PNG file", written[: len(PNG_SIGNATURE)], PNG_SIGNATURE)
+    return [
+        _seconds_figure(
+            bench,
+            "report-month-png",
+            "`report --isolated BTC/USDT --json --png FILE` (matplotlib), May 2021 (744 hours)",
+            4.0,
+            samples,
+            png_bytes=len(written),
+        )
+    ]
+
+
+class _ReplayServer(api_load.Server):
+    """`marginctl serve --replay FILE --speed max` on 127.0.0.1, a free port, no weight limit; its output in
+    files of the work folder (api_load.Server's waiting, stopping and CPU reading)."""
+
+    def __init__(self, wallet: Path, workdir: Path, klines: Path) -> None:
+        self.stdout_path = workdir / "serve-replay-stdout.txt"
+        self.stderr_path = workdir / "serve-replay-stderr.txt"
+        command = [
+            *marginctl_command(),
+            "--db",
+            str(wallet),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--weight-limit",
+            "0",
+            "--replay",
+            str(klines),
+            "--speed",
+            "max",
+        ]
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=environment(wallet)
+            )
+        self.host, self.port = self._wait_listening()
+
+
+def _closes(klines: Path) -> list[Decimal]:
+    with klines.open(encoding="ascii", newline="") as handle:
+        return [Decimal(row[4]) for row in csv.reader(handle)]
+
+
+#: May 1-18 (18 × 24 candles): every one of them played while the long still owes its loan (it is liquidated
+#: on May 19 at 04:00; the month's 308 later candles find no loan to charge or check).
+LOAN_CANDLES = 18 * 24
+
+
+def _replay_run(bench: Bench, closes: list[Decimal]) -> tuple[float, float, float]:
+    """One replay on a fresh copy of the wallet and a server of its own: one keep-alive client asks
+    `GET /api/v3/ticker/price?symbol=BTCUSDT` once per candle; each answer must be that candle's close.
+    Seconds from the first price request sent to the last answer, the same to the LOAN_CANDLES-th answer,
+    and the server's CPU seconds meanwhile."""
+    wallet = bench.fresh("may-2021-start", functools.partial(fixtures.may_2021_wallet, imported=False))
+    bench.passes.append(run_once(BASELINE))
+    server = _ReplayServer(wallet, bench.workdir, fixtures.MAY_2021_KLINES)
+    try:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+
+        def get(path: str) -> Any:
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            body = answer.read()
+            if answer.status != 200:
+                raise RuntimeError(f"serve-replay-max: GET {path} answered {answer.status} {body[:200]!r}")
+            return json.loads(body)
+
+        for _ in range(5):  # warm-up: the connection and the server's first requests; the clock does not move
+            _checked(
+                "serve-replay-max",
+                "the serverTime before the first candle",
+                get("/api/v3/time")["serverTime"],
+                fixtures.MAY_2021_START_MS,
+            )
+        cpu_before = server.cpu_seconds()
+        start = time.perf_counter()
+        prices, answered = [], []
+        for _ in closes:
+            prices.append(get("/api/v3/ticker/price?symbol=BTCUSDT")["price"])
+            answered.append(time.perf_counter())
+        seconds = answered[-1] - start
+        with_loan = answered[LOAN_CANDLES - 1] - start
+        server_cpu = server.cpu_seconds() - cpu_before
+        connection.close()
+    finally:
+        code = server.stop()
+    stderr = server.stderr()
+    _checked("serve-replay-max", "the candles' closes", [Decimal(price) for price in prices], closes)
+    _checked("serve-replay-max", "the exit code on SIGTERM", code, 0)
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    _checked("serve-replay-max", "errors logged", errors, [])
+    liquidations = [line for line in stderr.splitlines() if "LIQUIDATED" in line]
+    _checked("serve-replay-max", "liquidations logged", len(liquidations), 1)
+    if "replay: the last candle closed at" not in stderr:
+        raise RuntimeError("serve-replay-max: the server did not say the last candle was played")
+    return seconds, with_loan, server_cpu
+
+
+def figure_serve_replay(bench: Bench) -> list[Figure]:
+    closes = _closes(fixtures.MAY_2021_KLINES)
+    runs = [_replay_run(bench, closes) for _ in range(REPEATS)]
+    rate, spread = median_spread([len(closes) / seconds for seconds, _, _ in runs])
+    loan_rate, loan_spread = median_spread([LOAN_CANDLES / with_loan for _, with_loan, _ in runs])
+    return [
+        Figure(
+            "serve-replay-max",
+            "`serve --replay --speed max`: May 2021 hourly (744 candles), one keep-alive client asking "
+            "`ticker/price` per candle, an isolated 10x long",
+            "≥ 100 candles/s",
+            rate,
+            spread,
+            "candles/s",
+            rate >= 100,
+            {
+                "runs": REPEATS,
+                "candles": len(closes),
+                "seconds": [round(seconds, 4) for seconds, _, _ in runs],
+                "with_loan_candles": LOAN_CANDLES,
+                "with_loan_candles_per_second": round(loan_rate, 2),
+                "with_loan_spread": round(loan_spread, 2),
+                "server_cpu_ms_per_candle": round(1000 * sum(cpu for _, _, cpu in runs) / (len(closes) * REPEATS), 3),
+                "pass_seconds": round(statistics.median(bench.passes[-REPEATS:]), 4),
+            },
+        )
+    ]
+
+
 # --- PostgreSQL -------------------------------------------------------------------------------------------
 
 #: Keeps .ci/with-postgres's server up: prints its URL, then waits for its stdin to close.
@@ -705,6 +956,10 @@ BENCHMARKS: list[tuple[Callable[[Bench], list[Figure]], tuple[str, ...], str]] =
     (figure_century_accrue, ("catch-up-century-accrue", "catch-up-century-accrue-memory"), "big"),
     (figure_api_account, ("api-account", "api-account-p50", "api-account-p99"), "api"),
     (figure_api_orders, ("api-orders", "api-orders-p50", "api-orders-p99"), "api"),
+    (figure_watch_frame, ("watch-frame-1m",), "big"),
+    (figure_report_month, ("report-month",), "big"),
+    (figure_report_month_png, ("report-month-png",), "big"),
+    (figure_serve_replay, ("serve-replay-max",), "api"),
     (figure_pg_round_trips, ("pg-round-trips",), "postgresql"),
     (figure_pg_deposit, ("pg-deposit", "pg-floor-psycopg", "pg-floor-psycopg-sqlalchemy"), "postgresql"),
 ]
@@ -732,6 +987,10 @@ TARGETS = {
     "api-orders": "≥ 200 req/s",
     "api-orders-p50": "(reference)",
     "api-orders-p99": "(reference)",
+    "watch-frame-1m": "≤ 0.5 s",
+    "report-month": "≤ 1 s",
+    "report-month-png": "≤ 4 s",
+    "serve-replay-max": "≥ 100 candles/s",
     "pg-round-trips": "≤ 3",
     "pg-deposit": "≤ 25× pass",
     "pg-floor-psycopg": "(floor)",
@@ -791,6 +1050,11 @@ def header(bytecode: str) -> list[str]:
         "warm-up each sends a fixed number of requests one after another; requests ÷ seconds from the first "
         f"request sent to the last answer, median of {REPEATS} runs (a fresh wallet and server each); every "
         "answer must be 200, and after the orders each account must hold exactly the orders sent and audit clean",
+        f"- `watch-frame-1m`: `watch --once` at 120×40, {PAIRS} rounds interleaved with `python -c pass` after a "
+        "warm-up, median seconds, spread max − min; `serve-replay-max`: `serve --replay --speed max` on 127.0.0.1 "
+        "and one keep-alive client asking `ticker/price` once per candle, candles ÷ seconds from the first request "
+        f"to the last answer, median of {REPEATS} runs (a fresh wallet and server each), every answer the candle's "
+        "close",
         "- `pg-round-trips`: libpq's trace of every psycopg connection of the command, from after the connection's "
         "startup to its close; a round trip is a run of frontend messages the backend then answers",
         "",
