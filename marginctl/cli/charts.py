@@ -52,11 +52,20 @@ def _nearest(values: list[float | None], position: float) -> float | None:
     return values[index]
 
 
+def _without_duplicates(items: Any) -> list[Any]:
+    """Each item once, in the order first met."""
+    return list(dict.fromkeys(items))
+
+
 def terminal_chart(document: dict[str, Any], width: int, height: int, color: bool) -> str:
     """Two charts stacked: net asset value with the price (right axis), and the margin level with the
     margin-call and liquidation lines; fills, margin calls and liquidations marked on both."""
     import plotext as plt  # type: ignore[import-untyped]
+    import plotext._utility as plotext_utility  # type: ignore[import-untyped]
 
+    # plotext drops duplicate points through a set: with string hashes salted per process, the order it draws
+    # (and so which mark wins a shared cell, and where labels fit) changed from run to run
+    plotext_utility.no_duplicates = _without_duplicates
     series = document["series"]
     times = _times(document)
     hours = [float(index) for index in range(len(series))]

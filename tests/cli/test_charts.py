@@ -126,3 +126,32 @@ def test_write_png_makes_a_png_file(tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     # 1100 × 700 pixels (11 × 7 inches at 100 dpi): the IHDR chunk's width and height
     assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1100, 700)
+
+
+def test_the_terminal_chart_is_the_same_in_every_process(tmp_path: Path) -> None:
+    """String hashes are salted per process (PYTHONHASHSEED); the chart of May 2021 must not change with them
+    (plotext dedupes points through a set, which once moved labels by a column from one run to the next)."""
+    import os
+    import subprocess
+
+    from tests.conftest import new_wallet
+    from tests.readme_examples import ROOT, marginctl_executable
+
+    wallet = new_wallet(tmp_path / "may.db")
+    at = "2021-05-01T00:00:00Z"
+    wallet.ok("deposit", "USDT", "1000", now=at)
+    wallet.ok("transfer", "USDT", "1000", "--to", "BTC/USDT", "--yes", now=at)
+    wallet.ok("trade", "buy", "BTC/USDT", "0.05", "--isolated", "--side-effect", "auto-borrow", now=at)
+    wallet.ok("price", "import", str(ROOT / "docs" / "BTCUSDT-1h-2021-05.csv"), now=at)
+    charts = set()
+    for seed in ("0", "1", "3"):
+        environment = {**os.environ, "PYTHONHASHSEED": seed, "COLUMNS": "80", "NO_COLOR": "1"}
+        done = subprocess.run(
+            [marginctl_executable(), "--db", wallet.target, "report", "--isolated", "BTC/USDT"],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+        )
+        charts.add(done.stdout)
+    assert len(charts) == 1
