@@ -178,12 +178,13 @@ def test_sigterm_leaves_the_live_view_with_the_terminal_restored(
     pane.start("--db", wallet.target, "--config", str(wallet.config), "watch")
     tty = pane.tmux("display-message", "-p", "-t", "t", "#{pane_tty}").strip()
     pane.wait_for_frame("margin level 1.99820000 NORMAL")
-    found = subprocess.run(["pgrep", "-f", "--", f"--db {wallet.target} --config"], capture_output=True, text=True)
-    # the pane's shell runs the command line too; the watch is the process whose program is Python
+    # the pane runs a shell whose child is the watch
+    shell = pane.tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip()
+    children = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
     (pid,) = [
-        int(line)
-        for line in found.stdout.split()
-        if Path(f"/proc/{line}/cmdline").read_bytes().split(b"\0")[0] == sys.executable.encode()
+        int(child)
+        for child in children
+        if Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0] == sys.executable.encode()
     ]
     os.kill(pid, signal.SIGTERM)
     after = pane.wait_for("[exit")
