@@ -477,7 +477,7 @@ def _positions(snapshot: dict[str, Any], width: int, several: bool) -> Section:
         Column("Wallet", 0 if several else 9),
         Column("Position"),
         Column("Quantity", numeric=True),
-        Column("Avg entry", numeric=True),
+        Column("Avg entry", 1, True),
         Column("Unrealized PnL", numeric=True),
     ]
     rows = [
@@ -532,31 +532,34 @@ def _orders(snapshot: dict[str, Any], width: int, several: bool) -> Section:
 EVENT_STYLES = {"margin_call": "yellow", "liquidation": "bold red"}
 
 
-def _event_parts(event: dict[str, Any]) -> list[str]:
-    """What happened, most telling first: a shown event keeps as many of its parts as the width holds."""
+def _event_parts(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """What happened, most telling first, each part with what joins it to the one before: a shown event keeps
+    as many of its parts as the width holds, and a number is never cut (a narrow screen drops its part)."""
     kind = event["kind"]
     if kind == "fill":
         base = event["pair"].split("/")[0]
         return [
-            f"{event['side']} {event['qty']} {base} at {event['price']}",
-            f"fee {event['commission']} {event['commissionAsset']}",
-            f"order {event['orderId']}",
+            ("", f"{event['side']} {event['qty']} {base}"),
+            (" ", f"at {event['price']}"),
+            (PART_SEPARATOR, f"fee {event['commission']} {event['commissionAsset']}"),
+            (PART_SEPARATOR, f"order {event['orderId']}"),
         ]
     if kind == "interest":
         hours = f"{event['hours']} h × " if event["hours"] > 1 else ""
         return [
-            f"interest {hours}{event['interest']} {event['asset']}",
-            f"on {event['principal']}",
-            event["type"],
+            ("", f"interest {hours}{event['interest']} {event['asset']}"),
+            (PART_SEPARATOR, f"on {event['principal']}"),
+            (PART_SEPARATOR, event["type"]),
         ]
     if kind == "margin_call":
-        return [f"MARGIN CALL at margin level {event['marginLevel']}"]
+        return [("", "MARGIN CALL"), (" ", f"at margin level {event['marginLevel']}")]
     asset = event.get("asset", "")
     return [
-        f"LIQUIDATED at margin level {event['marginLevel']}",
-        f"fee {event.get('liquidationFee')} {asset}",
-        f"insurance paid {event.get('insurancePayout')}",
-        f"left {event.get('leftOver')} {asset}",
+        ("", "LIQUIDATED"),
+        (" ", f"at margin level {event['marginLevel']}"),
+        (PART_SEPARATOR, f"fee {event.get('liquidationFee')} {asset}"),
+        (PART_SEPARATOR, f"insurance paid {event.get('insurancePayout')}"),
+        (PART_SEPARATOR, f"left {event.get('leftOver')} {asset}"),
     ]
 
 
@@ -570,11 +573,11 @@ def _events(snapshot: dict[str, Any], width: int, several: bool) -> Section:
         if several:
             line.append(event["wallet"].ljust(wallet_width + GAP))
         parts = _event_parts(event)
-        what = parts[0]
-        for part in parts[1:]:
-            if cell_len(what) + len(PART_SEPARATOR) + cell_len(part) > room:
+        what = parts[0][1]
+        for joint, part in parts[1:]:
+            if cell_len(what) + len(joint) + cell_len(part) > room:
                 break
-            what += PART_SEPARATOR + part
+            what += joint + part
         line.append(what, style=EVENT_STYLES.get(event["kind"], ""))
         lines.append(line)
     header = Text("Time".ljust(time_width + GAP) + ("Wallet".ljust(wallet_width + GAP) if several else ""), "bold")

@@ -231,6 +231,23 @@ def test_a_wallet_whose_clock_is_days_away_shows_its_own_clock(wallet: Wallet, m
     assert same_day.endswith(" 2026-01-05 23:00:00 UTC") and "wallet clock" not in same_day
 
 
+def test_once_at_50_columns_drops_parts_and_never_cuts_a_number(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_position(wallet, datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC))
+    monkeypatch.setenv("COLUMNS", "50")
+    monkeypatch.setenv("LINES", "40")
+    result = wallet.run("watch", "--once", now="2026-01-05T10:30:00Z")
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert all(len(line) <= 50 for line in lines), result.out
+    assert not [line for line in lines if "…" in line and not line.startswith("… ")], result.out
+    # 50 − 14 (time) − 2 = 34 columns for an event: "BUY 0.03000000 BTC at 60000.00" (30) fits, its " · fee …"
+    # (21 more) does not; "interest 0.01000000 USDT" (24) fits, " · on 1000.00000000" (19 more) does not
+    assert "01-05 10:00:03  BUY 0.03000000 BTC at 60000.00" in lines
+    assert "01-05 10:00:02  interest 0.01000000 USDT" in lines
+
+
 def test_once_on_a_short_screen_counts_what_it_leaves_out(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:
     long_position(wallet, datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC))
     for second in ("04", "05", "06"):
