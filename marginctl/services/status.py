@@ -31,17 +31,24 @@ VALUE_PLACES = 8
 def status(context: Context, isolated_pair: str | None = None, all_wallets: bool = False, with_pnl: bool = True) -> Any:
     """One wallet's status document, or with `all_wallets` a list of every wallet holding anything.
     `with_pnl=False` leaves out profit and loss (the API's account views have no such field)."""
+    with context.read() as tx:
+        return status_in(tx, context, isolated_pair, all_wallets, with_pnl)
+
+
+def status_in(
+    tx: Transaction, context: Context, isolated_pair: str | None, all_wallets: bool, with_pnl: bool = True
+) -> Any:
+    """`status` read in the caller's transaction (`watch` reads the rest of its frame in the same one)."""
     config = context.config
     wallet = parse_pair(isolated_pair, config.pairs) if isolated_pair else CROSS
-    with context.read() as tx:
-        account = lookup_account(tx, context)
-        account_id = int(account["id"]) if account is not None else None
-        prices = asset_prices(tx, config)
-        pool_free = lending_pool_free(tx)
-        if not all_wallets:
-            return _wallet_status(tx, context, account, account_id, wallet, prices, pool_free, with_pnl)
-        wallets = _wallets_in_use(tx, account_id)
-        return [_wallet_status(tx, context, account, account_id, name, prices, pool_free, with_pnl) for name in wallets]
+    account = lookup_account(tx, context)
+    account_id = int(account["id"]) if account is not None else None
+    prices = asset_prices(tx, config)
+    pool_free = lending_pool_free(tx)
+    if not all_wallets:
+        return _wallet_status(tx, context, account, account_id, wallet, prices, pool_free, with_pnl)
+    wallets = _wallets_in_use(tx, account_id)
+    return [_wallet_status(tx, context, account, account_id, name, prices, pool_free, with_pnl) for name in wallets]
 
 
 def _wallets_in_use(tx: Transaction, account_id: int | None) -> list[str]:

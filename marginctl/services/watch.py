@@ -1,7 +1,7 @@
 """`watch`: one read-only snapshot of what the live view shows, read afresh at every tick.
 
 The wallets are `status`'s documents (balances, margin level and status, PnL, liquidation prices); the rest is
-read in one more read transaction: the prices of the pairs they hold, the price of each asset at which the
+read in the same read transaction: the prices of the pairs they hold, the price of each asset at which the
 wallet reaches its margin-call level, the open orders and the latest events. Nothing is written, and a
 wallet that does not exist is not created (`no_wallet`, as `status` says).
 """
@@ -22,7 +22,7 @@ from marginctl.services.context import Context, lookup_account, wallet_clock
 from marginctl.services.order_views import order_view
 from marginctl.services.quotes import pair_quotes
 from marginctl.services.risk import wallet_position
-from marginctl.services.status import status
+from marginctl.services.status import status_in
 from marginctl.store import events as events_store
 from marginctl.store import orders as orders_store
 from marginctl.store.database import Row, Transaction
@@ -49,12 +49,13 @@ def refreshed(context: Context) -> Context:
 def snapshot(
     context: Context, isolated_pair: str | None = None, all_wallets: bool = False, event_limit: int = EVENT_LIMIT
 ) -> dict[str, Any]:
-    """What the view shows of the cross wallet (an isolated one, or with `all_wallets` every wallet in use)."""
-    found = status(context, isolated_pair, all_wallets)
-    wallets: list[dict[str, Any]] = found if isinstance(found, list) else [found]
-    names = [document["wallet"] for document in wallets]
+    """What the view shows of the cross wallet (an isolated one, or with `all_wallets` every wallet in use),
+    read in one transaction: one moment of the wallet, however other processes write meanwhile."""
     config = context.config
     with context.read() as tx:
+        found = status_in(tx, context, isolated_pair, all_wallets)
+        wallets: list[dict[str, Any]] = found if isinstance(found, list) else [found]
+        names = [document["wallet"] for document in wallets]
         account = lookup_account(tx, context)
         account_id = int(account["id"]) if account is not None else None
         quotes = pair_quotes(tx, config)
