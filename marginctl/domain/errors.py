@@ -149,6 +149,12 @@ class DiskFull(Refused):
     code = "disk_full"
 
 
+class PriceMoved(Refused):
+    """`price follow`: another writer recorded the pair's price since the follower judged its jump."""
+
+    code = "price_moved"
+
+
 class MinNotional(Refused):
     code = "min_notional"
 

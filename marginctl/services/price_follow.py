@@ -209,7 +209,9 @@ class Follower:
             if not verdict.records or self.stopped_by is not None:
                 continue
             try:
-                result = set_price(self.context, pair, _plain(price), None, None, source=LIVE)
+                result = set_price(
+                    self.context, pair, _plain(price), None, None, source=LIVE, expected_last=last.get(pair)
+                )
             except MarginctlError as error:
                 self.counts["notRecorded"] += 1
                 self.report(

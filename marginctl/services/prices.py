@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from marginctl.config import Config
+from marginctl.domain.errors import PriceMoved
 from marginctl.domain.money import format_amount
 from marginctl.domain.names import parse_pair
 from marginctl.domain.prices import parse_price, price_places
@@ -25,13 +26,21 @@ def set_price(
     at_text: str | None,
     client_id: str | None,
     source: str = MANUAL,
+    expected_last: Decimal | None = None,
 ) -> dict[str, Any]:
+    """Record a price. `expected_last`: refuse (PriceMoved) unless the pair's last price is still that one, read
+    under the write lock (`price follow` judged its jump against it)."""
     config = context.config
     pair = parse_pair(pair_text, config.pairs)
     price = parse_price(price_text, config.pairs[pair].tick_size)
     at = parse_time(at_text) if at_text else None  # default: the write's own time, read under its lock
 
     def record(scope: WriteScope) -> dict[str, Any]:
+        if expected_last is not None:
+            now = pair_quotes(scope.tx, config).get(pair)
+            if now is None or now[0] != expected_last:
+                moved = format_amount(now[0], price_places(config.pairs[pair].tick_size)) if now else "-"
+                raise PriceMoved(f"{pair}'s price moved to {moved} meanwhile; it is judged again at the next poll")
         prices_store.record_price(scope.tx, pair, price, to_storage(scope.at), source)
         from marginctl.services.risk_check import pair_risk
         from marginctl.services.trading import match_orders
