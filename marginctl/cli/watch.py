@@ -208,11 +208,13 @@ def frame_lines(snapshot: dict[str, Any], width: int, height: int, footer: Text 
 
     The title, each wallet's margin level and the prices always show, then each list's header and first row;
     the rest of the height goes, in this order, to the distances to the margin-call and liquidation prices,
-    the balances, the totals, the positions, PnL, the open orders and the latest events.
+    the commands that raise a level in danger, the balances, the totals, the positions, PnL, the open orders
+    and the latest events.
     """
     several = len(snapshot["wallets"]) > 1
     essential = [_title(snapshot, width)]
     distances: list[Text] = []
+    advice: list[Text] = []
     totals: list[Text] = []
     pnl: list[Text] = []
     if not snapshot["wallets"]:
@@ -222,6 +224,11 @@ def frame_lines(snapshot: dict[str, Any], width: int, height: int, footer: Text 
         if "marginLevel" not in wallet:
             continue  # spot: its level line says what it holds
         distances += _distance_lines(wallet, width, several)
+        if wallet.get("riskActions"):
+            # in danger: what raises the level now, as `status` advises (the first command first)
+            first, *others = wallet["riskActions"]
+            label = f"{wallet['wallet']}: raise it:" if several else "raise it:"
+            advice += _packed([Text(label, style="bold").append(f" {first}", style=""), *others], width)
         totals += _packed(_totals_parts(wallet, snapshot["valuationAsset"], several), width)
         pnl += _packed(_pnl_parts(wallet, several), width) if wallet.get("pnl") else []
     essential += _packed(_price_parts(snapshot), width) if snapshot["prices"] else []
@@ -231,13 +238,13 @@ def frame_lines(snapshot: dict[str, Any], width: int, height: int, footer: Text 
         _orders(snapshot, width, several),
         _events(snapshot, width, several),
     ]
-    claims: list[Section | list[Text]] = [distances, balances, totals, positions, pnl, orders, events]
+    claims: list[Section | list[Text]] = [distances, advice, balances, totals, positions, pnl, orders, events]
     bottom = [footer] if footer is not None else []
     allotted, summaries, budget = _allot(sections, claims, height - len(essential) - len(bottom))
     if not all(allotted.values()):
         bottom = [Text("… the screen is too small for every list", style="dim")]
         allotted, summaries, budget = _allot(sections, claims, height - len(essential) - 1)
-    top = essential + [line for block in (distances, totals, pnl) for line in summaries.get(id(block), [])]
+    top = essential + [line for block in (distances, advice, totals, pnl) for line in summaries.get(id(block), [])]
     body: list[Text] = []
     for number, section in enumerate(section for section in sections if allotted[id(section)]):
         if number and budget > 0:

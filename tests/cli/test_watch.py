@@ -248,6 +248,23 @@ def test_once_at_50_columns_drops_parts_and_never_cuts_a_number(
     assert "01-05 10:00:02  interest 0.01000000 USDT" in lines
 
 
+def test_a_wallet_in_danger_shows_what_raises_its_level(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 36000 the long is at (200 + 0.02997 × 36000) / 1000.01 = 1278.92 / 1000.01 = 1.2789072… ≤ 1.3. As `status`
+    advises: repay with the 200 free USDT (less than the 1000.01 owed), sell the 0.02997 BTC with auto-repay, or
+    transfer USDT in."""
+    long_position(wallet, datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC))
+    wallet.ok("price", "set", "BTC/USDT", "36000", now="2026-01-05T10:00:10Z")
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
+    lines = wallet.run("watch", "--once", now="2026-01-05T10:30:00Z").out.splitlines()
+    assert "margin level 1.27890721 MARGIN_CALL" in lines[1]
+    start = lines.index("raise it: marginctl repay USDT 200.00000000")
+    assert lines[start + 1 : start + 3] == [
+        "  marginctl trade sell BTC/USDT 0.02997000 --side-effect auto-repay",
+        "  marginctl transfer USDT AMOUNT --to cross",
+    ]
+
+
 def test_once_on_a_short_screen_counts_what_it_leaves_out(wallet: Wallet, monkeypatch: pytest.MonkeyPatch) -> None:
     long_position(wallet, datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC))
     for second in ("04", "05", "06"):
