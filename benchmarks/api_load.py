@@ -20,7 +20,7 @@ import sqlite3
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from multiprocessing.connection import Connection
@@ -116,17 +116,19 @@ def build_wallet(path: Path, clients: int = CLIENTS) -> list[Key]:
 
 
 class Server:
-    """`marginctl serve --port 0 --weight-limit 0` on the fixed clock, its output in files of the work folder."""
+    """`marginctl serve --port 0 --weight-limit 0` on 127.0.0.1, its output in files of the work folder: on the
+    fixed clock, or with `replay` (arguments such as `--replay FILE --speed max`) on a replay's."""
 
-    def __init__(self, wallet: Path, workdir: Path) -> None:
-        self.stdout_path = workdir / "serve-stdout.txt"
-        self.stderr_path = workdir / "serve-stderr.txt"
+    def __init__(self, wallet: Path, workdir: Path, replay: Sequence[str] = ()) -> None:
+        name = "serve-replay" if replay else "serve"
+        self.stdout_path = workdir / f"{name}-stdout.txt"
+        self.stderr_path = workdir / f"{name}-stderr.txt"
+        clock = [] if replay else ["--now", SERVER_NOW]
         command = [
             *marginctl_command(),
             "--db",
             str(wallet),
-            "--now",
-            SERVER_NOW,
+            *clock,
             "serve",
             "--host",
             "127.0.0.1",
@@ -134,6 +136,7 @@ class Server:
             "0",
             "--weight-limit",
             "0",
+            *replay,
         ]
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(

@@ -584,36 +584,6 @@ def figure_report_month_png(bench: Bench) -> list[Figure]:
     ]
 
 
-class _ReplayServer(api_load.Server):
-    """`marginctl serve --replay FILE --speed max` on 127.0.0.1, a free port, no weight limit; its output in
-    files of the work folder (api_load.Server's waiting, stopping and CPU reading)."""
-
-    def __init__(self, wallet: Path, workdir: Path, klines: Path) -> None:
-        self.stdout_path = workdir / "serve-replay-stdout.txt"
-        self.stderr_path = workdir / "serve-replay-stderr.txt"
-        command = [
-            *marginctl_command(),
-            "--db",
-            str(wallet),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--weight-limit",
-            "0",
-            "--replay",
-            str(klines),
-            "--speed",
-            "max",
-        ]
-        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=environment(wallet)
-            )
-        self.host, self.port = self._wait_listening()
-
-
 def _closes(klines: Path) -> list[Decimal]:
     with klines.open(encoding="ascii", newline="") as handle:
         return [Decimal(row[4]) for row in csv.reader(handle)]
@@ -631,7 +601,7 @@ def _replay_run(bench: Bench, closes: list[Decimal]) -> tuple[float, float, floa
     and the server's CPU seconds meanwhile."""
     wallet = bench.fresh("may-2021-start", functools.partial(fixtures.may_2021_wallet, imported=False))
     bench.passes.append(run_once(BASELINE))
-    server = _ReplayServer(wallet, bench.workdir, fixtures.MAY_2021_KLINES)
+    server = api_load.Server(wallet, bench.workdir, ["--replay", str(fixtures.MAY_2021_KLINES), "--speed", "max"])
     try:
         connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
 
