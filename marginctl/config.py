@@ -154,6 +154,13 @@ class Config:
     def places(self, asset: str) -> int:
         return self.assets[asset].decimals
 
+    def price_text(self, pair: str, price: Decimal) -> str:
+        """A price of `pair` at its tick's places, as every view shows it (a config's 60000 as 60000.00)."""
+        from marginctl.domain.money import format_amount
+        from marginctl.domain.prices import price_places
+
+        return format_amount(price, price_places(self.pairs[pair].tick_size))
+
 
 def default_config_path() -> Path | None:
     """The user config dir's config.toml, if the user made one."""

@@ -16,12 +16,10 @@ import sys
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from marginctl.domain.errors import ClockBackwards, InvalidInput, MarginctlError
 from marginctl.domain.klines import Candle
-from marginctl.domain.names import parse_pair
 from marginctl.domain.times import to_display
 
 #: `--speed max`: a candle per price request instead of a rate.
@@ -76,7 +74,7 @@ class ReplayFeed:
             return
         now = self.simulated_now()
         due = self.position
-        while due < len(self.groups) and max(candle.close_time for _, candle in self.groups[due]) <= now:
+        while due < len(self.groups) and _closes_at(self.groups[due]) <= now:
             due += 1
         self._play(context_for, due, now)
         self.clock = max(self.clock, now)
@@ -84,7 +82,7 @@ class ReplayFeed:
     def step(self, context_for: Any) -> None:
         """With max: play the next candle (every pair's candle of the next open time)."""
         if not self.finished and self.position < len(self.groups):
-            closes = max(candle.close_time for _, candle in self.groups[self.position])
+            closes = _closes_at(self.groups[self.position])
             self._play(context_for, self.position + 1, closes)
             self.clock = max(self.clock, closes)
 
@@ -128,6 +126,11 @@ class ReplayFeed:
             sys.stderr.flush()
 
 
+def _closes_at(group: list[tuple[str, Candle]]) -> datetime:
+    """When one open time's candles have all closed (the pairs share an interval: they close together)."""
+    return max(candle.close_time for _, candle in group)
+
+
 def _log_events(played: dict[str, Any]) -> None:
     """One line on stderr per margin call (a new one: Binance repeats it once a day) and per liquidation."""
     for call in played["marginCalls"]:
@@ -149,15 +152,11 @@ def load_feed(
 ) -> ReplayFeed:
     """The feed of `serve --replay`, checked before the port opens: readable files of configured pairs, and
     a wallet whose clock is not past the first candle."""
-    from marginctl.services.replay import INTERVALS, read_klines
+    from marginctl.services.context import wallet_clock
+    from marginctl.services.replay import read_files
 
     speed = parse_speed(speed_text)
-    config = context.config
-    pair = parse_pair(pair_text, config.pairs) if pair_text else None
-    if interval is not None and interval not in INTERVALS:
-        raise InvalidInput(f"--interval must be one of {', '.join(INTERVALS)}")
-    feed = ReplayFeed(read_klines([Path(name) for name in files], pair, interval, config.pairs), speed)
-    from marginctl.services.context import wallet_clock
+    feed = ReplayFeed(read_files(context.config, files, pair_text, interval), speed)
 
     with context.read() as tx:
         last = wallet_clock(tx)

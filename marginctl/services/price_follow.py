@@ -21,9 +21,8 @@ from typing import Any
 from marginctl import __version__
 from marginctl.domain import follow
 from marginctl.domain.errors import MarginctlError
-from marginctl.domain.money import format_amount, format_percent
+from marginctl.domain.money import format_percent
 from marginctl.domain.names import parse_count, parse_pair
-from marginctl.domain.prices import price_places
 from marginctl.domain.times import to_display
 from marginctl.services.context import Context
 from marginctl.services.prices import LIVE, set_price
@@ -201,7 +200,7 @@ class Follower:
                         "event": "held",
                         **shown,
                         "price": _plain(price),
-                        "previousPrice": self._shown(pair, previous),
+                        "previousPrice": self.context.config.price_text(pair, previous),
                         "jump": format_percent(follow.jump(previous, price), 2),
                         "maxJump": format_percent(self.request.max_jump),
                     }
@@ -229,16 +228,14 @@ class Follower:
             event = {
                 "event": "price",
                 **result,
-                "previousPrice": self._shown(pair, previous_price) if previous_price is not None else None,
+                "previousPrice": self.context.config.price_text(pair, previous_price)
+                if previous_price is not None
+                else None,
                 "confirmed": verdict.action == follow.CONFIRMED,
             }
             if given != price:
                 event["feedPrice"] = _plain(given)
             self.report(event)
-
-    def _shown(self, pair: str, price: Decimal) -> str:
-        """A price at its pair's places, as `price show` prints it (a config's 60000 as 60000.00)."""
-        return format_amount(price, price_places(self.ticks[pair]))
 
     def _hold(self, pair: str, price: Decimal | None) -> None:
         if price is None:

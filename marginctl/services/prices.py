@@ -7,9 +7,8 @@ from typing import Any
 
 from marginctl.config import Config
 from marginctl.domain.errors import PriceMoved
-from marginctl.domain.money import format_amount
 from marginctl.domain.names import parse_pair
-from marginctl.domain.prices import parse_price, price_places
+from marginctl.domain.prices import parse_price
 from marginctl.domain.times import display_stored, parse_time, to_storage
 from marginctl.services.context import Context, WriteScope, run_write
 from marginctl.services.quotes import pair_quotes
@@ -39,7 +38,7 @@ def set_price(
         if expected_last is not None:
             now = pair_quotes(scope.tx, config).get(pair)
             if now is None or now[0] != expected_last:
-                moved = format_amount(now[0], price_places(config.pairs[pair].tick_size)) if now else "-"
+                moved = config.price_text(pair, now[0]) if now else "-"
                 raise PriceMoved(f"{pair}'s price moved to {moved} meanwhile; it is judged again at the next poll")
         prices_store.record_price(scope.tx, pair, price, to_storage(scope.at), source)
         from marginctl.services.risk_check import pair_risk
@@ -63,7 +62,7 @@ def _price_view(config: Config, pair: str, price: Decimal, at: str | None, sourc
     return {
         "pair": pair,
         "symbol": pair.replace("/", ""),
-        "price": format_amount(price, price_places(config.pairs[pair].tick_size)),
+        "price": config.price_text(pair, price),
         "time": display_stored(at),
         "source": source,
     }

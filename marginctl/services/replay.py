@@ -128,6 +128,14 @@ def _read_klines(
     return streams
 
 
+def read_files(config: Any, files: list[str], pair_text: str | None, interval: str | None) -> dict[str, list[Candle]]:
+    """The candles of `price import FILE… [--pair] [--interval]` (and of `serve --replay`), by pair."""
+    pair = parse_pair(pair_text, config.pairs) if pair_text else None
+    if interval is not None and interval not in INTERVALS:
+        raise InvalidInput(f"--interval must be one of {', '.join(INTERVALS)}")
+    return read_klines([Path(name) for name in files], pair, interval, config.pairs)
+
+
 def timeline(streams: dict[str, list[Candle]]) -> Iterator[list[tuple[str, Candle]]]:
     """Every pair's candles, merged: one list per open time (pairs in a fixed order), times ascending."""
     if len(streams) == 1:
@@ -154,10 +162,7 @@ def import_klines(
 ) -> dict[str, Any]:
     """Each candle: accrue to its time, then each price of its path runs triggers, fills and the risk check."""
     config = context.config
-    pair = parse_pair(pair_text, config.pairs) if pair_text else None
-    if interval is not None and interval not in INTERVALS:
-        raise InvalidInput(f"--interval must be one of {', '.join(INTERVALS)}")
-    streams = read_klines([Path(name) for name in files], pair, interval, config.pairs)
+    streams = read_files(config, files, pair_text, interval)
     first_open = min(candles[0].open_time for candles in streams.values())
     last_close = max(candles[-1].close_time for candles in streams.values())
     total = sum(len(candles) for candles in streams.values())
@@ -166,7 +171,7 @@ def import_klines(
         replayed = replay_candles(scope, streams, progress=progress, total=total)
         position = wallet_position(scope.tx, config, scope.account_id, CROSS)
         return {
-            "pair": pair if pair is not None else (next(iter(streams)) if len(streams) == 1 else None),
+            "pair": next(iter(streams)) if len(streams) == 1 else None,
             "pairs": sorted(streams),
             "candles": total,
             "from": to_display(first_open),
@@ -177,7 +182,7 @@ def import_klines(
 
     from marginctl.services.risk import wallet_position
 
-    arguments = {"pair": pair, "files": files, "interval": interval}
+    arguments = {"pairs": sorted(streams), "files": files, "interval": interval}
     first = to_display(first_open)
     if context.now is None and last_close > context.clock():
         # On the real clock a candle from the future would hold back every later write, as `--at` would.

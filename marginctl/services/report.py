@@ -18,12 +18,11 @@ from marginctl.domain import report as rules
 from marginctl.domain.clock import floor_hour
 from marginctl.domain.errors import InvalidInput, TimeInFuture
 from marginctl.domain.margin import margin_level_status
-from marginctl.domain.money import format_amount, format_ratio, from_text, round_down
+from marginctl.domain.money import format_amount, format_ratio, from_text
 from marginctl.domain.names import CROSS, parse_pair
-from marginctl.domain.prices import price_places
 from marginctl.domain.times import from_storage, parse_time, to_display, to_storage
 from marginctl.services.context import Context, lookup_account
-from marginctl.services.status import VALUE_PLACES
+from marginctl.services.status import value_text
 from marginctl.store import ledger
 from marginctl.store import prices as prices_store
 from marginctl.store import report as store
@@ -239,11 +238,11 @@ def _event(config: Config, event: rules.Event) -> dict[str, Any]:
 def _price(config: Config, pair: str, price: Decimal | None) -> str | None:
     if price is None:
         return None
-    return format_amount(price, price_places(config.pairs[pair].tick_size))
+    return config.price_text(pair, price)
 
 
 def _value(amount: Decimal | None) -> str | None:
-    return None if amount is None else format(round_down(amount, VALUE_PLACES), "f")
+    return None if amount is None else value_text(amount)
 
 
 def csv_columns(document: dict[str, Any]) -> list[str]:

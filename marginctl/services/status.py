@@ -95,18 +95,18 @@ def _wallet_status(
         )
     document.update(
         {
-            "totalAssetValue": _value(valuation.total_asset_value),
-            "totalLiabilityValue": _value(valuation.liability_value),
-            "totalNetAssetValue": _value(valuation.net_asset_value),
+            "totalAssetValue": value_text(valuation.total_asset_value),
+            "totalLiabilityValue": value_text(valuation.liability_value),
+            "totalNetAssetValue": value_text(valuation.net_asset_value),
         }
     )
     btc_price = prices.get("BTC")
     if btc_price:
         document.update(
             {
-                "totalAssetOfBtc": _value(div(valuation.total_asset_value, btc_price)),
-                "totalLiabilityOfBtc": _value(div(valuation.liability_value, btc_price)),
-                "totalNetAssetOfBtc": _value(div(valuation.net_asset_value, btc_price)),
+                "totalAssetOfBtc": value_text(div(valuation.total_asset_value, btc_price)),
+                "totalLiabilityOfBtc": value_text(div(valuation.liability_value, btc_price)),
+                "totalNetAssetOfBtc": value_text(div(valuation.net_asset_value, btc_price)),
             }
         )
     document["unpricedAssets"] = list(valuation.unpriced)
@@ -227,7 +227,7 @@ def _asset_row(
             price = liquidation_price(
                 asset, position.balances.values(), position.prices, config.rules_for(position.wallet).liquidation_level
             )
-        row["liquidationPrice"] = None if price is None else _value(price)
+        row["liquidationPrice"] = None if price is None else value_text(price)
         current = position.prices.get(asset)
         row["liquidationPriceChangePercent"] = (
             None if price is None or not current else format(round_down(div(price - current, current) * 100, 2), "f")
@@ -235,5 +235,6 @@ def _asset_row(
     return row
 
 
-def _value(amount: Decimal) -> str:
+def value_text(amount: Decimal) -> str:
+    """A valuation total as shown: 8 places, rounded down."""
     return format(round_down(amount, VALUE_PLACES), "f")

@@ -22,7 +22,7 @@ from marginctl.domain.errors import (
 from marginctl.domain.ledger import EXCHANGE, FEES, FREE, LOCKED, Posting
 from marginctl.domain.money import ZERO, format_amount, from_text, parse_amount
 from marginctl.domain.names import CROSS, echoed, is_keyword, match_name, pair_assets, parse_pair
-from marginctl.domain.prices import parse_price, price_places
+from marginctl.domain.prices import parse_price
 from marginctl.domain.times import to_storage
 from marginctl.services import catch_up, order_lists
 from marginctl.services.cancelling import cancel_order
@@ -365,7 +365,7 @@ def _fill(
     order_lists.leg_filled(scope, order)  # an OCO's other leg expires
     fee_places = base_places if side == rules.BUY else quote_places
     fill = {
-        "price": format_amount(price, price_places(config.pairs[pair].tick_size)),
+        "price": config.price_text(pair, price),
         "qty": format_amount(quantity, base_places),
         "commission": format_amount(result.fee, fee_places),
         "commissionAsset": received_asset,

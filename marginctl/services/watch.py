@@ -16,7 +16,7 @@ from marginctl.config import Config
 from marginctl.domain.margin import level_prices
 from marginctl.domain.money import format_amount, format_ratio, from_text
 from marginctl.domain.names import is_margin_wallet, pair_assets
-from marginctl.domain.prices import price_places, valuation_prices
+from marginctl.domain.prices import valuation_prices
 from marginctl.domain.times import display_stored, to_display
 from marginctl.services.context import Context, lookup_account, wallet_clock
 from marginctl.services.order_views import order_view
@@ -119,9 +119,8 @@ def _held_pair_prices(
         base, _ = pair_assets(pair)
         if base in assets or any(document["wallet"] == pair for document in wallets):
             price, at, source = quotes[pair]
-            places = price_places(config.pairs[pair].tick_size)
             shown.append(
-                {"pair": pair, "price": format_amount(price, places), "time": display_stored(at), "source": source}
+                {"pair": pair, "price": config.price_text(pair, price), "time": display_stored(at), "source": source}
             )
     return shown
 
@@ -152,7 +151,7 @@ def _fill(config: Config, row: Row) -> dict[str, Any]:
         "pair": pair,
         "side": row["side"],
         "qty": format_amount(from_text(row["qty"]), config.places(base)),
-        "price": format_amount(from_text(row["price"]), price_places(config.pairs[pair].tick_size)),
+        "price": config.price_text(pair, from_text(row["price"])),
         "commission": format_amount(from_text(row["commission"]), config.places(commission_asset)),
         "commissionAsset": commission_asset,
         "isMaker": bool(row["is_maker"]),
