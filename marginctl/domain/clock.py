@@ -16,6 +16,12 @@ def floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def ceil_hour(moment: datetime) -> datetime:
+    """The hour end at or after `moment`: the end H of the hour (H − 1 h, H] that holds it."""
+    floor = floor_hour(moment)
+    return floor if floor == moment else floor + ONE_HOUR
+
+
 def hours_after(start: datetime, until: datetime) -> Iterator[datetime]:
     """Every UTC hour boundary H with start < H ≤ until, in order, one at a time (2000 to 2099 holds 876,599)."""
     boundary = floor_hour(start)

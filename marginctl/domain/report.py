@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from marginctl.domain.clock import ONE_HOUR, floor_hour
+from marginctl.domain.clock import ONE_HOUR, ceil_hour, floor_hour
 from marginctl.domain.errors import InvalidInput
 from marginctl.domain.ledger import INTEREST, asset_balance
 from marginctl.domain.margin import MarginRules, Valuation, margin_level, margin_level_status, value_wallet
@@ -88,12 +88,6 @@ class Summary(NamedTuple):
     fills: int
     margin_calls: int
     liquidations: int
-
-
-def ceil_hour(moment: datetime) -> datetime:
-    """The hour end at or after `moment`."""
-    floor = floor_hour(moment)
-    return floor if floor == moment else floor + ONE_HOUR
 
 
 def hour_end_after(moment: datetime) -> datetime:

@@ -15,7 +15,7 @@ from typing import Any
 
 from marginctl.config import Config
 from marginctl.domain import report as rules
-from marginctl.domain.clock import floor_hour
+from marginctl.domain.clock import ceil_hour, floor_hour
 from marginctl.domain.errors import InvalidInput, TimeInFuture
 from marginctl.domain.margin import margin_level_status
 from marginctl.domain.money import format_amount, format_ratio, from_text
@@ -78,7 +78,7 @@ def _default_until(tx: Transaction, now: datetime) -> datetime:
     latest = floor_hour(now)
     if last is None:
         return latest
-    return min(rules.ceil_hour(from_storage(last)), latest)
+    return min(ceil_hour(from_storage(last)), latest)
 
 
 def _story(

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
-from marginctl.domain.clock import ONE_HOUR
-from marginctl.domain.times import to_storage
+from marginctl.domain.clock import ceil_hour
+from marginctl.domain.times import from_storage, to_storage
 from marginctl.store.database import Row, Transaction
 
 
@@ -27,16 +26,10 @@ def record_price(tx: Transaction, pair: str, price: Decimal, at: str, source: st
     mark_hour(tx, pair, price, at)
 
 
-#: What a stored time on the hour ends with (stored times are fixed width: "2026-01-05T10:00:00.000000Z").
-ON_THE_HOUR = ":00:00.000000Z"
-
-
 def hour_end_of(at: str) -> str:
     """The stored end of the UTC hour that holds the stored time `at`, an hour being (H − 1 h, H]: a price of
     exactly 10:00:00 is the price of the hour ending 10:00, as a balance change of 10:00:00 counts at 10:00."""
-    if at[13:] == ON_THE_HOUR:
-        return at
-    return to_storage(datetime.fromisoformat(at[:13] + ":00:00+00:00") + ONE_HOUR)
+    return to_storage(ceil_hour(from_storage(at)))
 
 
 def mark_hour(tx: Transaction, pair: str, price: Decimal, at: str) -> None:
